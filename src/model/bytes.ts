@@ -1,0 +1,47 @@
+// Byte helpers shared by every layer: ids are 32-byte Uint8Arrays, lowercase hex in text.
+import type { Id } from './types.js';
+
+export const ZERO: Id = new Uint8Array(32);
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function toHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
+  return s;
+}
+
+export function fromHex(s: string): Uint8Array {
+  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new TypeError(`not hex: ${s.slice(0, 80)}`);
+  return Uint8Array.from(Buffer.from(s, 'hex'));
+}
+
+/** Parses a 64-character lowercase/uppercase hex id; null when it is not one. */
+export function parseId(s: string): Id | null {
+  return /^[0-9a-fA-F]{64}$/.test(s) ? fromHex(s) : null;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export const idEquals = bytesEqual;
+
+export function isZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/** Bytewise order (-1, 0, 1), the canonical order of node ids. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+/** Short form used in human-readable reasons: first 8 bytes as hex. */
+export function shortId(id: Uint8Array): string {
+  return toHex(id.subarray(0, 8));
+}

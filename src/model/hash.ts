@@ -1,0 +1,21 @@
+// The two hash primitives of SPEC 1.3 and 2.2 behind one small module, so the backend of each
+// can be chosen by measurement (see README "Hash backends"). Callers never import a backend.
+import { hash as nodeHash } from 'node:crypto';
+import { blake2b } from '@noble/hashes/blake2.js';
+
+/** FIPS 202 SHA3-256 (not Keccak-256). node:crypto's one-shot is the fastest backend here. */
+export function sha3(data: Uint8Array): Uint8Array {
+  return nodeHash('sha3-256', data, 'buffer');
+}
+
+const KEYS = [Uint8Array.of(0), Uint8Array.of(1), Uint8Array.of(2)] as const;
+
+/** BLAKE2b-256 keyed with the one-byte node tag (0 leaf, 1 full, 2 short): SPEC 2.2. */
+export function blake2bKeyed(tag: 0 | 1 | 2, data: Uint8Array): Uint8Array {
+  return blake2b(data, { key: KEYS[tag], dkLen: 32 });
+}
+
+/** Plain (unkeyed) BLAKE2b-256. */
+export function blake2b256(data: Uint8Array): Uint8Array {
+  return blake2b(data, { dkLen: 32 });
+}

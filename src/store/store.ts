@@ -58,11 +58,11 @@ export class BlockStore implements StoreDbs {
     const packed = { encoding: 'msgpack' as const, keyEncoding: 'binary' as const, useRecords: false };
     const self = this as any;
     for (const name of ['blocks', 'orphans', 'records', 'order', 'children', 'finalized', 'includes']) {
-      self[name] = this.env.openDB({ name, ...bin, create: !readOnly });
+      self[name] = this.env.openDB({ name, ...bin });
     }
-    self.results = this.env.openDB({ name: 'results', ...packed, create: !readOnly });
-    self.states = this.env.openDB({ name: 'states', ...packed, create: !readOnly });
-    self.meta = this.env.openDB({ name: 'meta', encoding: 'msgpack', useRecords: false, create: !readOnly } as any);
+    self.results = this.env.openDB({ name: 'results', ...packed });
+    self.states = this.env.openDB({ name: 'states', ...packed });
+    self.meta = this.env.openDB({ name: 'meta', encoding: 'msgpack', useRecords: false } as any);
   }
 
   static open(dir: string, opts: { readOnly?: boolean } = {}): BlockStore {

@@ -1,0 +1,59 @@
+// `import` and `export`.
+import type { Command } from 'commander';
+import { BlockStore } from '../store/store.js';
+import { importArchive } from '../store/import.js';
+import { exportArchive } from '../store/export.js';
+import { printJson } from './common.js';
+import { Progress } from './progress.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../util/errors.js';
+
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description('import an archive into an LMDB store (streaming, idempotent, resumable)')
+    .argument('<archive>', 'a .spork archive')
+    .requiredOption('--db <dir>', 'the LMDB store (created if missing)')
+    .option('--json', 'print the import statistics as JSON')
+    .option('--quiet', 'no progress bar')
+    .action(async (archive: string, flags: { db: string; json?: boolean; quiet?: boolean }) => {
+      if (!existsSync(archive)) throw new InputError(`${archive}: no such archive`);
+      const store = BlockStore.open(flags.db);
+      const bar = new Progress('import', !(flags.quiet || flags.json));
+      try {
+        const stats = await importArchive(store, archive, { onProgress: (d, t) => bar.update(d, t, 'bytes') });
+        bar.done();
+        if (flags.json) printJson(stats);
+        else if (stats.alreadyImported) process.stdout.write(`${archive}: already imported into ${flags.db}; nothing changed\n`);
+        else {
+          process.stdout.write(`${archive}: ${stats.archiveRecords} records read, ${stats.stored} stored, ${stats.duplicates} already present, ${stats.decodeErrors} that do not decode (kept; the replay reports them)` +
+            (stats.resumedFrom !== null ? `, resumed at record ${stats.resumedFrom}` : '') + '\n');
+        }
+      } finally {
+        bar.done();
+        await store.close();
+      }
+    });
+}
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('write the stored records back as an archive')
+    .requiredOption('--db <dir>', 'the LMDB store')
+    .requiredOption('--out <file>', 'the archive to write')
+    .option('--quiet', 'no progress bar')
+    .action(async (flags: { db: string; out: string; quiet?: boolean }) => {
+      if (!existsSync(join(flags.db, 'data.mdb'))) throw new InputError(`${flags.db}: no store there`);
+      const store = BlockStore.open(flags.db, { readOnly: true });
+      const bar = new Progress('export', !flags.quiet);
+      try {
+        const n = await exportArchive(store, flags.out, (d, t) => bar.update(d, t, 'records'));
+        bar.done();
+        if (!flags.quiet) process.stdout.write(`${flags.out}: ${n} records written\n`);
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,112 @@
+// `replay` and `versions`.
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { evaluateStore, exitCodeOf, loadRoot, reportFromStore } from '../replay/pipeline.js';
+import type { ReportSummary } from '../replay/report.js';
+import { openSource, parseThreads, printJson } from './common.js';
+import { Progress, formatSeconds } from './progress.js';
+
+interface ReplayFlags {
+  db?: string;
+  threads: number;
+  report?: string;
+  json?: boolean;
+  quiet?: boolean;
+  full?: boolean;
+}
+
+export function registerReplay(program: Command): void {
+  program
+    .command('replay')
+    .description('replay a spork from its root: verdict for every block, versions, report')
+    .argument('[archive]', 'a .spork archive (imported into --db DIR, or a temporary store)')
+    .option('--db <dir>', 'the LMDB store')
+    .option('--threads <n>', 'integrity worker threads (0 = in the main thread)', parseThreads, availableParallelism())
+    .option('--report <file>', 'write the JSON Lines report (SPEC 7.2) to this file')
+    .option('--json', 'print the summary as JSON only')
+    .option('--quiet', 'no progress bar')
+    .option('--full', 'discard stored results and replay every block again')
+    .action(async (archive: string | undefined, flags: ReplayFlags) => {
+      const src = await openSource(archive, flags.db, { quiet: flags.quiet || flags.json });
+      try {
+        const started = process.hrtime.bigint();
+        const root = loadRoot(src.store);
+        const bar = new Progress('replay', !(flags.quiet || flags.json));
+        await evaluateStore(src.store, root, { threads: flags.threads, full: flags.full ?? false, onProgress: (d, t) => bar.update(d, t) });
+        bar.done();
+        const summary = await reportFromStore(src.store, root, flags.report, (s) => {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          s.threads = flags.threads;
+          s.seconds = Math.round(seconds * 1000) / 1000;
+          s.blocksPerSecond = Math.round(s.blocks / Math.max(seconds, 1e-9));
+        });
+        if (flags.json) printJson(summary);
+        else printSummary(summary);
+        process.exitCode = exitCodeOf(summary);
+      } finally {
+        await src.close();
+      }
+    });
+}
+
+function printSummary(s: ReportSummary): void {
+  const lines: string[] = [];
+  const row = (k: string, v: unknown) => lines.push(`  ${k.padEnd(24)} ${v}`);
+  lines.push('spork-replay summary');
+  row('blocks', s.blocks);
+  row('finalized height', s.finalizedHeight);
+  for (const [v, n] of Object.entries(s.verdicts)) row(`verdict ${v}`, n);
+  const f = s.firstInvalidFinalized;
+  row('first invalid finalized', f === null ? 'none' : `height ${f.height} ${f.id} (${f.verdict})`);
+  row('finality conflicts', s.finalityConflicts.length === 0 ? 'none' : s.finalityConflicts.map((c) => `${c.kind}@${c.height}`).join(', '));
+  row('version map rows', s.versionMap.length);
+  for (const r of s.versionMap.slice(0, 12)) {
+    lines.push(`    ${String(r.fromHeight).padStart(10)}..${String(r.toHeight).padEnd(10)} protocol v${r.protocolStateVersion ?? '?'} exec ${r.executionComponentVersion ?? '-'} cadence ${r.cadenceComponentVersion ?? '-'} requires ${r.requiredVersion ?? 'unknown'}`);
+  }
+  if (s.versionMap.length > 12) lines.push(`    ... ${s.versionMap.length - 12} more (spork-replay versions)`);
+  row('beacons indexed', `${s.beacons.length} (${s.beaconIssues.length} issues)`);
+  if (s.seconds !== undefined) row('time', `${formatSeconds(s.seconds)} at ${s.blocksPerSecond} blocks/s, ${s.threads} threads`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export function registerVersions(program: Command): void {
+  program
+    .command('versions')
+    .description('the version map of the finalized chain (SPEC 5.1, 5.2) and beacon findings')
+    .argument('[archive]', 'a .spork archive')
+    .option('--db <dir>', 'the LMDB store')
+    .option('--threads <n>', 'worker threads if the store needs replaying', parseThreads, availableParallelism())
+    .option('--json', 'print JSON')
+    .action(async (archive: string | undefined, flags: { db?: string; threads: number; json?: boolean }) => {
+      const src = await openSource(archive, flags.db, { quiet: true });
+      try {
+        const root = loadRoot(src.store);
+        await evaluateStore(src.store, root, { threads: flags.threads, full: false });
+        const s = await reportFromStore(src.store, root, undefined);
+        const out = {
+          finalizedHeight: s.finalizedHeight,
+          versionMap: s.versionMap,
+          beacons: s.beacons,
+          beaconIssues: s.beaconIssues,
+          retroactiveRanges: s.retroactiveRanges,
+          unknownVersionRanges: s.unknownVersionRanges,
+          versionWarnings: s.versionWarnings,
+        };
+        if (flags.json) printJson(out);
+        else {
+          const w = (l: string) => process.stdout.write(l + '\n');
+          w(`finalized height ${s.finalizedHeight}`);
+          w('from_height  to_height   protocol  execution  cadence  required');
+          for (const r of s.versionMap) {
+            w(`${String(r.fromHeight).padEnd(12)} ${String(r.toHeight).padEnd(11)} ${String(r.protocolStateVersion ?? '-').padEnd(9)} ${String(r.executionComponentVersion ?? '-').padEnd(10)} ${String(r.cadenceComponentVersion ?? '-').padEnd(8)} ${r.requiredVersion ?? 'unknown'}`);
+          }
+          w(`beacons: ${s.beacons.length}; issues: ${s.beaconIssues.map((i) => `${i.kind}@${i.sealHeight}`).join(', ') || 'none'}`);
+          for (const x of s.versionWarnings) w(`warning: heights ${x.fromHeight}..${x.toHeight} sealed beacons say ${x.sealBased}, emitted ones ${x.emissionBased} (sealing lagged)`);
+          for (const x of s.unknownVersionRanges) w(`unknown required version: heights ${x.fromHeight}..${x.toHeight}`);
+        }
+        process.exitCode = 0;
+      } finally {
+        await src.close();
+      }
+    });
+}

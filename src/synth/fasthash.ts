@@ -1,0 +1,252 @@
+// Fast payload-hash helpers for the generator. BLAKE2b-256 keyed with a one-byte tag (SPEC 2.2
+// trie nodes) is computed with a hand-written compression function whose key block is compressed
+// once per tag: every trie node then costs exactly one compression (inputs are <= 128 bytes),
+// where a general-purpose BLAKE2b call re-derives the keyed state each time. `idsRootFast` is
+// the same trie as model/trie.ts `idsRoot` (the tests compare them) with cached leaf hashes and
+// no per-call maps or sorting allocations.
+import { sha3 } from '../model/hash.js';
+import { EMPTY_ROOT } from '../model/trie.js';
+import type { Id } from '../model/types.js';
+
+// BLAKE2b IV as (low, high) 32-bit pairs.
+const IV = new Uint32Array([
+  0xf3bcc908, 0x6a09e667, 0x84caa73b, 0xbb67ae85, 0xfe94f82b, 0x3c6ef372, 0x5f1d36f1, 0xa54ff53a,
+  0xade682d1, 0x510e527f, 0x2b3e6c1f, 0x9b05688c, 0xfb41bd6b, 0x1f83d9ab, 0x137e2179, 0x5be0cd19,
+]);
+
+const SIGMA = [
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+  14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3,
+  11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4,
+  7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8,
+  9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13,
+  2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9,
+  12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11,
+  13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10,
+  6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5,
+  10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+  14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3,
+];
+const SIGMA2 = new Uint8Array(SIGMA.map((x) => x * 2));
+
+const v = new Uint32Array(32);
+const m = new Uint32Array(32);
+
+function add64(a: number, b: number): void {
+  const o0 = v[a] + v[b];
+  let o1 = v[a + 1] + v[b + 1];
+  if (o0 >= 0x100000000) o1++;
+  v[a] = o0;
+  v[a + 1] = o1;
+}
+
+function add64m(a: number, b0: number, b1: number): void {
+  const o0 = v[a] + b0;
+  let o1 = v[a + 1] + b1;
+  if (o0 >= 0x100000000) o1++;
+  v[a] = o0;
+  v[a + 1] = o1;
+}
+
+function G(a: number, b: number, c: number, d: number, ix: number, iy: number): void {
+  add64(a, b);
+  add64m(a, m[ix], m[ix + 1]);
+  let x0 = v[d] ^ v[a];
+  let x1 = v[d + 1] ^ v[a + 1];
+  v[d] = x1;
+  v[d + 1] = x0;
+  add64(c, d);
+  x0 = v[b] ^ v[c];
+  x1 = v[b + 1] ^ v[c + 1];
+  v[b] = (x0 >>> 24) ^ (x1 << 8);
+  v[b + 1] = (x1 >>> 24) ^ (x0 << 8);
+  add64(a, b);
+  add64m(a, m[iy], m[iy + 1]);
+  x0 = v[d] ^ v[a];
+  x1 = v[d + 1] ^ v[a + 1];
+  v[d] = (x0 >>> 16) ^ (x1 << 16);
+  v[d + 1] = (x1 >>> 16) ^ (x0 << 16);
+  add64(c, d);
+  x0 = v[b] ^ v[c];
+  x1 = v[b + 1] ^ v[c + 1];
+  v[b] = (x1 >>> 31) ^ (x0 << 1);
+  v[b + 1] = (x0 >>> 31) ^ (x1 << 1);
+}
+
+/** One compression of the 128-byte `block` (read from `m`) into `h` with byte counter `t`. */
+function compress(h: Uint32Array, t: number, last: boolean): void {
+  for (let i = 0; i < 16; i++) {
+    v[i] = h[i];
+    v[i + 16] = IV[i];
+  }
+  v[24] ^= t;
+  if (last) {
+    v[28] = ~v[28];
+    v[29] = ~v[29];
+  }
+  for (let r = 0; r < 12; r++) {
+    const s = r * 16;
+    G(0, 8, 16, 24, SIGMA2[s], SIGMA2[s + 1]);
+    G(2, 10, 18, 26, SIGMA2[s + 2], SIGMA2[s + 3]);
+    G(4, 12, 20, 28, SIGMA2[s + 4], SIGMA2[s + 5]);
+    G(6, 14, 22, 30, SIGMA2[s + 6], SIGMA2[s + 7]);
+    G(0, 10, 20, 30, SIGMA2[s + 8], SIGMA2[s + 9]);
+    G(2, 12, 22, 24, SIGMA2[s + 10], SIGMA2[s + 11]);
+    G(4, 14, 16, 26, SIGMA2[s + 12], SIGMA2[s + 13]);
+    G(6, 8, 18, 28, SIGMA2[s + 14], SIGMA2[s + 15]);
+  }
+  for (let i = 0; i < 16; i++) h[i] = h[i] ^ v[i] ^ v[i + 16];
+}
+
+function loadBlock(data: Uint8Array, len: number): void {
+  m.fill(0);
+  for (let i = 0; i < len; i++) m[i >>> 2] |= data[i] << (8 * (i & 3));
+}
+
+/** State after the key block of BLAKE2b-256 keyed with the one byte `tag`. */
+function keyedState(tag: number): Uint32Array {
+  const h = new Uint32Array(16);
+  h.set(IV);
+  h[0] ^= 0x01010000 ^ (1 << 8) ^ 32;
+  m.fill(0);
+  m[0] = tag;
+  compress(h, 128, false);
+  return h;
+}
+
+const KEYED = [keyedState(0), keyedState(1), keyedState(2)];
+const hs = new Uint32Array(16);
+
+/** BLAKE2b-256 keyed with the one-byte `tag`, over `data[0..len)` (len <= 128, len > 0). */
+export function blake2bTag(tag: 0 | 1 | 2, data: Uint8Array, len: number): Uint8Array {
+  if (len > 128 || len === 0) throw new RangeError('blake2bTag: 1..128 bytes');
+  hs.set(KEYED[tag]);
+  loadBlock(data, len);
+  compress(hs, 128 + len, true);
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = hs[i >>> 2] >>> (8 * (i & 3));
+  return out;
+}
+
+// ---- the ids trie (SPEC 2.2 root(ids)) ----
+
+const leafCache: Uint8Array[] = [];
+const scratch = new Uint8Array(128);
+
+function leafOf(pos: number): Uint8Array {
+  let l = leafCache[pos];
+  if (l === undefined) {
+    scratch.fill(0, 0, 8);
+    scratch[4] = (pos >>> 24) & 0xff;
+    scratch[5] = (pos >>> 16) & 0xff;
+    scratch[6] = (pos >>> 8) & 0xff;
+    scratch[7] = pos & 0xff;
+    l = blake2bTag(0, scratch, 8);
+    leafCache[pos] = l;
+  }
+  return l;
+}
+
+function bit(key: Uint8Array, i: number): number {
+  return (key[i >>> 3] >>> (7 - (i & 7))) & 1;
+}
+
+function sharedBits(a: Uint8Array, b: Uint8Array, from: number): number {
+  let i = from;
+  while (i < 256 && (i & 7) !== 0) {
+    if (bit(a, i) !== bit(b, i)) return i - from;
+    i++;
+  }
+  while (i < 256 && a[i >>> 3] === b[i >>> 3]) i += 8;
+  while (i < 256 && bit(a, i) === bit(b, i)) i++;
+  return i - from;
+}
+
+function cmp32(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+let keys: Uint8Array[] = [];
+let vals: number[] = [];
+
+function node(lo: number, hi: number, depth: number): Uint8Array {
+  if (depth === 256) return leafOf(vals[lo]);
+  const shared = sharedBits(keys[lo], keys[hi - 1], depth);
+  if (shared > 0) {
+    const child = node(lo, hi, depth + shared);
+    const nb = (shared + 7) >>> 3;
+    const key = keys[lo];
+    scratch[0] = shared >>> 8;
+    scratch[1] = shared & 0xff;
+    if ((depth & 7) === 0) {
+      const start = depth >>> 3;
+      for (let j = 0; j < nb; j++) scratch[2 + j] = key[start + j];
+      const rem = shared & 7;
+      if (rem !== 0) scratch[1 + nb] &= (0xff00 >>> rem) & 0xff;
+    } else {
+      scratch.fill(0, 2, 2 + nb);
+      for (let j = 0; j < shared; j++) if (bit(key, depth + j)) scratch[2 + (j >>> 3)] |= 0x80 >>> (j & 7);
+    }
+    scratch.set(child, 2 + nb);
+    return blake2bTag(2, scratch, 2 + nb + 32);
+  }
+  let mid = lo;
+  while (bit(keys[mid], depth) === 0) mid++;
+  const left = node(lo, mid, depth + 1);
+  const right = node(mid, hi, depth + 1);
+  scratch.set(left, 0);
+  scratch.set(right, 32);
+  return blake2bTag(1, scratch, 64);
+}
+
+/** SPEC 2.2 root(ids), equal to model/trie.ts idsRoot. */
+export function idsRootFast(ids: readonly Id[]): Id {
+  const n = ids.length;
+  if (n === 0) return EMPTY_ROOT;
+  // sort positions by key (insertion sort: lists are short); a repeated id keeps its last position
+  const k: Uint8Array[] = [];
+  const p: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = ids[i];
+    let j = k.length;
+    let dup = -1;
+    while (j > 0) {
+      const c = cmp32(k[j - 1], id);
+      if (c === 0) {
+        dup = j - 1;
+        break;
+      }
+      if (c < 0) break;
+      j--;
+    }
+    if (dup >= 0) {
+      p[dup] = i;
+      continue;
+    }
+    k.splice(j, 0, id);
+    p.splice(j, 0, i);
+  }
+  const savedK = keys;
+  const savedV = vals;
+  keys = k;
+  vals = p;
+  try {
+    return node(0, k.length, 0);
+  } finally {
+    keys = savedK;
+    vals = savedV;
+  }
+}
+
+/** SPEC 2.2 payload hash from the four element-id lists and the protocol state id. */
+const phBuf = new Uint8Array(160);
+export function payloadHashFast(guaranteeIds: readonly Id[], sealIds: readonly Id[], receiptIds: readonly Id[], resultIds: readonly Id[], protocolStateId: Id): Id {
+  phBuf.set(idsRootFast(guaranteeIds), 0);
+  phBuf.set(idsRootFast(sealIds), 32);
+  phBuf.set(idsRootFast(receiptIds), 64);
+  phBuf.set(idsRootFast(resultIds), 96);
+  phBuf.set(protocolStateId, 128);
+  return sha3(phBuf);
+}

@@ -189,6 +189,25 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
     return this.size;
   }
 
+  /** File offset of the next unread record (after the header once it was read). */
+  get position(): number {
+    return this.bufOff + this.pos;
+  }
+
+  /**
+   * Continues at a record boundary found earlier (an interrupted import): the next record is
+   * read at byte `offset` and numbered `record`. Call after `readHeaderEntry`, before iterating.
+   */
+  resumeAt(offset: number, record: number): void {
+    if (!this.headerEntry || this.started) throw new Error('ArchiveReader.resumeAt: call after the header, before the records');
+    if (offset < this.position || offset > this.size) throw new RangeError(`ArchiveReader.resumeAt: offset ${offset} outside the file`);
+    this.buf = new Uint8Array(0);
+    this.bufOff = offset;
+    this.pos = 0;
+    this.len = 0;
+    this.nextRecord = record;
+  }
+
   /** Reads, decodes and checks the header (once). */
   async readHeader(): Promise<RootSnapshot> {
     return (await this.readHeaderEntry()).value;

@@ -602,8 +602,14 @@ function uintDecoder(bits: 8 | 16 | 32): Dec {
   };
 }
 
+/** A view of n bytes at p. `b` is always a plain Uint8Array here (see plain()), so is the view. */
 function view(b: Uint8Array, p: number, n: number): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset + p, n);
+  return b.subarray(p, p + n);
+}
+
+/** The same memory as a plain Uint8Array (a Buffer's subarray would be a Buffer). */
+function plain(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
 function decId(s: DState): Uint8Array {
@@ -675,18 +681,18 @@ function decBool(s: DState): boolean {
   return failAt(s, 'bool');
 }
 
+// opt/list/pair decoders are generated per schema node (new Function) rather than shared
+// closures: each gets its own call-site feedback, so the inner decoder call stays monomorphic.
 function optDecoder(of: Dec): Dec {
-  return (s) => {
-    if (s.buf[s.pos] === 0xc0) {
-      s.pos++;
-      return null;
-    }
+  const src = `return function decode_opt(s) {
+    if (s.buf[s.pos] === 0xc0) { s.pos++; return null; }
     return of(s);
-  };
+  };`;
+  return new Function('of', src)(of) as Dec;
 }
 
 function listDecoder(of: Dec): Dec {
-  return (s) => {
+  const src = `return function decode_list(s) {
     const n = arrayLen(s);
     if (n < 0) failAt(s, 'array');
     const out = [];
@@ -697,14 +703,14 @@ function listDecoder(of: Dec): Dec {
       throw wrap(e, i);
     }
     return out;
-  };
+  };`;
+  return new Function('of', 'arrayLen', 'failAt', 'wrap', src)(of, arrayLen, failAt, wrap) as Dec;
 }
 
 function pairDecoder(a: Dec, b: Dec): Dec {
-  return (s) => {
+  const src = `return function decode_pair(s) {
     const p = s.pos;
-    const n = arrayLen(s);
-    if (n !== 2) {
+    if (arrayLen(s) !== 2) {
       s.pos = p;
       failAt(s, 'a [key, value] pair (array of 2)');
     }
@@ -719,7 +725,8 @@ function pairDecoder(a: Dec, b: Dec): Dec {
     } catch (e) {
       throw wrap(e, 1);
     }
-  };
+  };`;
+  return new Function('a', 'b', 'arrayLen', 'failAt', 'wrap', src)(a, b, arrayLen, failAt, wrap) as Dec;
 }
 
 /** Generic body of an unknown service event (SPEC 9.6). */
@@ -906,7 +913,7 @@ export function decodeRecord<T = any>(buf: Uint8Array, start: number, end: numbe
 
 /** As decodeRecord, for a range already known to hold exactly one well-framed value. */
 export function decodeFramed<T = any>(buf: Uint8Array, start: number, end: number, kind: Kind): T {
-  const s: DState = { buf, pos: start };
+  const s: DState = { buf: plain(buf), pos: start };
   try {
     const v = compileDecoder(kind)(s);
     if (s.pos !== end) throw new DecodeError(`${end - s.pos} trailing bytes after the value`);
@@ -922,6 +929,7 @@ export function decodeFramed<T = any>(buf: Uint8Array, start: number, end: numbe
  */
 export function peekClaimedId(buf: Uint8Array, start: number, end: number): Uint8Array | null {
   if (end - start < 4) return null;
+  buf = plain(buf);
   const s: DState = { buf, pos: start };
   const t = buf[start];
   const hdr = (t & 0xf0) === 0x90 ? 1 : t === 0xdc ? 3 : t === 0xdd ? 5 : 0;

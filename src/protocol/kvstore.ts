@@ -110,13 +110,13 @@ export function replicate(s: KVStore, target: U64): ReplicateResult {
     return {
       ok: false,
       error: 'incompatible-version-change',
-      reason: `incompatible-version-change: cannot replicate v${s.version} to v${target}`,
+      reason: `replication from v${s.version} to v${target}: incompatible-version-change`,
     };
   if (!isSupportedVersion(target))
     return {
       ok: false,
       error: 'unknown-version',
-      reason: `cannot replicate v${s.version} to v${target}: version ${target} is not implemented (0..${MAX_KV_VERSION})`,
+      reason: `replication from v${s.version} to v${target}: version ${target} is not implemented`,
     };
   const kv = copyKVStore(s);
   kv.version = target;

@@ -15,7 +15,7 @@ export class IntegrityStage {
   constructor(private readonly store: BlockStore, readonly threads: number) {
     this.pool = threads > 0
       ? new Piscina({
-          filename: new URL('./worker.js', import.meta.url).href,
+          filename: new URL('./worker-entry.cjs', import.meta.url).href,
           minThreads: threads,
           maxThreads: threads,
           idleTimeout: 60_000,

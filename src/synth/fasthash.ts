@@ -118,8 +118,8 @@ function keyedState(tag: number): Uint32Array {
 const KEYED = [keyedState(0), keyedState(1), keyedState(2)];
 const hs = new Uint32Array(16);
 
-/** BLAKE2b-256 keyed with the one-byte `tag`, over `data[0..len)` (len <= 128, len > 0). */
-export function blake2bTag(tag: 0 | 1 | 2, data: Uint8Array, len: number): Uint8Array {
+/** Portable version of blake2bTag (also used when WebAssembly is unavailable). */
+export function blake2bTagJs(tag: 0 | 1 | 2, data: Uint8Array, len: number): Uint8Array {
   if (len > 128 || len === 0) throw new RangeError('blake2bTag: 1..128 bytes');
   hs.set(KEYED[tag]);
   loadBlock(data, len);
@@ -128,6 +128,174 @@ export function blake2bTag(tag: 0 | 1 | 2, data: Uint8Array, len: number): Uint8
   for (let i = 0; i < 32; i++) out[i] = hs[i >>> 2] >>> (8 * (i & 3));
   return out;
 }
+
+// ---- the same final compression as a tiny WebAssembly module (native 64-bit arithmetic) ----
+// Memory layout: [0, 64) output state; [64, 192) message block; [256 + 64*tag, ...) the keyed
+// states. Export `h(tag, len)`: one final compression of the block from the keyed state.
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb64(x: bigint): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = Number(x & 0x7fn);
+    x >>= 7n;
+    if ((x === 0n && (b & 0x40) === 0) || (x === -1n && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function wasmModuleBytes(): Uint8Array {
+  const TAG = 0;
+  const LEN = 1;
+  const V = (i: number) => 2 + i;
+  const Mx = (j: number) => 18 + j;
+  const code: number[] = [];
+  const get = (l: number) => code.push(0x20, ...uleb(l));
+  const set = (l: number) => code.push(0x21, ...uleb(l));
+  const add = () => code.push(0x7c);
+  const xor = () => code.push(0x85);
+  const rotr = (k: number) => code.push(0x42, ...sleb64(BigInt(k)), 0x8a);
+  const load = (offset: number) => code.push(0x29, 3, ...uleb(offset));
+  const stateAddr = () => {
+    get(TAG);
+    code.push(0x41, 6, 0x74); // i32.const 6; i32.shl
+  };
+  for (let j = 0; j < 16; j++) {
+    code.push(0x41, 0); // i32.const 0
+    load(64 + 8 * j);
+    set(Mx(j));
+  }
+  for (let i = 0; i < 8; i++) {
+    stateAddr();
+    load(256 + 8 * i);
+    set(V(i));
+  }
+  for (let i = 0; i < 8; i++) {
+    const iv = (BigInt(IV[2 * i + 1]) << 32n) | BigInt(IV[2 * i]);
+    code.push(0x42, ...sleb64(BigInt.asIntN(64, iv)));
+    set(V(8 + i));
+  }
+  // v12 ^= 128 + len; v14 = ~v14
+  get(V(12));
+  get(LEN);
+  code.push(0xad); // i64.extend_i32_u
+  code.push(0x42, ...sleb64(128n));
+  add();
+  xor();
+  set(V(12));
+  get(V(14));
+  code.push(0x42, ...sleb64(-1n));
+  xor();
+  set(V(14));
+  const G = (a: number, b: number, c: number, d: number, x: number, y: number) => {
+    get(V(a)); get(V(b)); add(); get(Mx(x)); add(); set(V(a));
+    get(V(d)); get(V(a)); xor(); rotr(32); set(V(d));
+    get(V(c)); get(V(d)); add(); set(V(c));
+    get(V(b)); get(V(c)); xor(); rotr(24); set(V(b));
+    get(V(a)); get(V(b)); add(); get(Mx(y)); add(); set(V(a));
+    get(V(d)); get(V(a)); xor(); rotr(16); set(V(d));
+    get(V(c)); get(V(d)); add(); set(V(c));
+    get(V(b)); get(V(c)); xor(); rotr(63); set(V(b));
+  };
+  for (let r = 0; r < 12; r++) {
+    const s = SIGMA.slice(r * 16, r * 16 + 16);
+    G(0, 4, 8, 12, s[0], s[1]);
+    G(1, 5, 9, 13, s[2], s[3]);
+    G(2, 6, 10, 14, s[4], s[5]);
+    G(3, 7, 11, 15, s[6], s[7]);
+    G(0, 5, 10, 15, s[8], s[9]);
+    G(1, 6, 11, 12, s[10], s[11]);
+    G(2, 7, 8, 13, s[12], s[13]);
+    G(3, 4, 9, 14, s[14], s[15]);
+  }
+  for (let i = 0; i < 8; i++) {
+    code.push(0x41, 0); // address 0
+    stateAddr();
+    load(256 + 8 * i);
+    get(V(i));
+    xor();
+    get(V(8 + i));
+    xor();
+    code.push(0x37, 3, ...uleb(8 * i)); // i64.store
+  }
+  code.push(0x0b);
+  const body = [0x01, 32, 0x7e, ...code]; // 32 locals of i64
+  const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
+  const name = (s: string) => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 2, 0x7f, 0x7f, 0]),
+    ...section(3, [1, 0]),
+    ...section(5, [1, 0x00, 1]),
+    ...section(7, [2, ...name('h'), 0x00, 0, ...name('mem'), 0x02, 0]),
+    ...section(10, [1, ...uleb(body.length), ...body]),
+  ]);
+}
+
+interface WasmBlake {
+  h: (tag: number, len: number) => void;
+  mem: Uint8Array;
+}
+
+/** The little of the WebAssembly JS API used here (the project's lib settings do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: { h: (tag: number, len: number) => void; mem: { buffer: ArrayBuffer } } };
+}
+
+function loadWasm(): WasmBlake | null {
+  try {
+    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+    if (api === undefined) return null;
+    const inst = new api.Instance(new api.Module(wasmModuleBytes()), {});
+    const exp = inst.exports;
+    const mem = new Uint8Array(exp.mem.buffer);
+    for (let tag = 0; tag < 3; tag++) {
+      const st = KEYED[tag];
+      for (let i = 0; i < 64; i++) mem[256 + 64 * tag + i] = st[i >>> 2] >>> (8 * (i & 3));
+    }
+    const w = { h: exp.h, mem };
+    // self-check against the portable version
+    const probe = new Uint8Array(77).map((_, i) => (i * 37 + 11) & 0xff);
+    mem.fill(0, 64, 192);
+    mem.set(probe, 64);
+    w.h(2, probe.length);
+    const want = blake2bTagJs(2, probe, probe.length);
+    for (let i = 0; i < 32; i++) if (mem[i] !== want[i]) return null;
+    return w;
+  } catch {
+    return null;
+  }
+}
+
+const WASM = loadWasm();
+
+/** BLAKE2b-256 keyed with the one-byte `tag`, over `data[0..len)` (len <= 128, len > 0). */
+export function blake2bTag(tag: 0 | 1 | 2, data: Uint8Array, len: number): Uint8Array {
+  if (WASM === null) return blake2bTagJs(tag, data, len);
+  if (len > 128 || len === 0) throw new RangeError('blake2bTag: 1..128 bytes');
+  const mem = WASM.mem;
+  mem.set(data.subarray(0, len), 64);
+  mem.fill(0, 64 + len, 192);
+  WASM.h(tag, len);
+  return mem.slice(0, 32);
+}
+
+/** True when the WebAssembly compression is in use. */
+export const blake2bBackend: 'wasm' | 'js' = WASM === null ? 'js' : 'wasm';
 
 // ---- the ids trie (SPEC 2.2 root(ids)) ----
 
@@ -152,15 +320,22 @@ function bit(key: Uint8Array, i: number): number {
   return (key[i >>> 3] >>> (7 - (i & 7))) & 1;
 }
 
+/** Leading bits, from bit `from`, shared by the 32-byte keys `a` and `b`. */
 function sharedBits(a: Uint8Array, b: Uint8Array, from: number): number {
-  let i = from;
-  while (i < 256 && (i & 7) !== 0) {
-    if (bit(a, i) !== bit(b, i)) return i - from;
+  let i = from >>> 3;
+  const off = from & 7;
+  if (off !== 0) {
+    const x = ((a[i] ^ b[i]) << off) & 0xff;
+    if (x !== 0) return Math.clz32(x) - 24;
     i++;
   }
-  while (i < 256 && a[i >>> 3] === b[i >>> 3]) i += 8;
-  while (i < 256 && bit(a, i) === bit(b, i)) i++;
-  return i - from;
+  let n = i * 8 - from;
+  for (; i < 32; i++) {
+    const x = a[i] ^ b[i];
+    if (x !== 0) return n + Math.clz32(x) - 24;
+    n += 8;
+  }
+  return 256 - from;
 }
 
 function cmp32(a: Uint8Array, b: Uint8Array): number {
@@ -180,15 +355,18 @@ function node(lo: number, hi: number, depth: number): Uint8Array {
     const key = keys[lo];
     scratch[0] = shared >>> 8;
     scratch[1] = shared & 0xff;
-    if ((depth & 7) === 0) {
-      const start = depth >>> 3;
+    const start = depth >>> 3;
+    const off = depth & 7;
+    if (off === 0) {
       for (let j = 0; j < nb; j++) scratch[2 + j] = key[start + j];
-      const rem = shared & 7;
-      if (rem !== 0) scratch[1 + nb] &= (0xff00 >>> rem) & 0xff;
     } else {
-      scratch.fill(0, 2, 2 + nb);
-      for (let j = 0; j < shared; j++) if (bit(key, depth + j)) scratch[2 + (j >>> 3)] |= 0x80 >>> (j & 7);
+      for (let j = 0; j < nb; j++) {
+        const k = start + j;
+        scratch[2 + j] = ((key[k] << off) | (k + 1 < 32 ? key[k + 1] >>> (8 - off) : 0)) & 0xff;
+      }
     }
+    const rem = shared & 7;
+    if (rem !== 0) scratch[1 + nb] &= (0xff00 >>> rem) & 0xff;
     scratch.set(child, 2 + nb);
     return blake2bTag(2, scratch, 2 + nb + 32);
   }

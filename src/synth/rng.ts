@@ -103,3 +103,23 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
+
+/**
+ * A pool of random bytes that hands out views at random offsets: signatures, collection ids and
+ * state commitments look random and differ from block to block without drawing fresh random
+ * bytes for each (the bytes are copied when a record is encoded; the pool is never written
+ * after construction).
+ */
+export class BytePool {
+  private readonly pool: Uint8Array;
+
+  constructor(private readonly rng: Rng, size = 1 << 16) {
+    this.pool = rng.bytes(size);
+  }
+
+  /** A view of `n` pool bytes at a random offset. */
+  take(n: number): Uint8Array {
+    const off = this.rng.u32() % (this.pool.length - n);
+    return this.pool.subarray(off, off + n);
+  }
+}

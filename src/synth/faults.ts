@@ -1,0 +1,322 @@
+// Fault injection (`--faults KIND[:COUNT],...`): one abandoned branch off the main chain per
+// fault, holding the faulty block and a child re-pointed to it (so `descends-from-invalid` is
+// visible). None of these blocks is finalized. Each fault is made by building a correct block
+// and then breaking exactly one thing, recomputing whatever must stay consistent (payload hash,
+// id), so the verdict is the intended one (SPEC 6: the first failing row).
+import type { BlockRecord, Header, Id, ServiceEvent } from '../model/types.js';
+import { toHex } from '../model/bytes.js';
+import { headerId } from '../model/ids.js';
+import { payloadHash } from '../model/payload.js';
+import { encodeBlockRecord } from '../model/archive.js';
+import type { Branch, BlockBuilder, Built } from './chain.js';
+import type { Rng } from './rng.js';
+
+export const FAULT_KINDS = [
+  'decode-error',
+  'id-mismatch',
+  'payload-mismatch',
+  'unknown-parent',
+  'bad-linkage',
+  'bad-seal',
+  'state-mismatch',
+  'unsupported-version',
+] as const;
+
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultRequest {
+  kind: FaultKind;
+  count: number;
+}
+
+/** Parses `KIND[:COUNT],...` (`all[:COUNT]` = every kind). Throws on an unknown kind or a bad count. */
+export function parseFaults(spec: string): FaultRequest[] {
+  const out = new Map<FaultKind, number>();
+  for (const part of spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const m = /^([a-z-]+)(?::(\d+))?$/.exec(part);
+    if (!m) throw new Error(`--faults: cannot parse ${JSON.stringify(part)} (expected KIND[:COUNT])`);
+    const count = m[2] === undefined ? 1 : Number(m[2]);
+    if (!Number.isSafeInteger(count) || count < 0) throw new Error(`--faults: bad count in ${JSON.stringify(part)}`);
+    const kinds: FaultKind[] = m[1] === 'all' ? [...FAULT_KINDS] : [m[1] as FaultKind];
+    for (const k of kinds) {
+      if (!(FAULT_KINDS as readonly string[]).includes(k))
+        throw new Error(`--faults: unknown kind ${JSON.stringify(k)} (known: ${FAULT_KINDS.join(', ')}, all)`);
+      out.set(k, (out.get(k) ?? 0) + count);
+    }
+  }
+  return [...out].filter(([, n]) => n > 0).map(([kind, count]) => ({ kind, count }));
+}
+
+export interface FaultBlockRef {
+  id: string | null;
+  height: number;
+  view: number;
+  expectedVerdict: string;
+}
+
+/** One entry of FILE.faults.json. */
+export interface FaultManifestEntry extends FaultBlockRef {
+  kind: FaultKind;
+  /** Which way the block is broken. */
+  variant: string;
+  parentId: string;
+  /** Blocks built on the faulty block: `descends-from-invalid`. */
+  children: FaultBlockRef[];
+  /** Valid blocks of the same branch (before the faulty one): `ok`. */
+  okBlocks: FaultBlockRef[];
+  /** Other blocks of the branch that stay valid although they hang off it (siblings): `ok`. */
+  siblings: FaultBlockRef[];
+}
+
+/** What a fault injection hands to the emitter, in order (parents first). */
+export interface FaultBlock {
+  record: BlockRecord;
+  raw?: Uint8Array;
+  expectedVerdict: string;
+  built: Built;
+}
+
+export interface FaultContext {
+  builder: BlockBuilder;
+  rng: Rng;
+  /** View of the first block of the branch (above every view used off this tip so far). */
+  firstView: number;
+}
+
+const SEAL_ALL = { maxResults: 64, maxSeals: 64, sealLag: 1, finalized: false } as const;
+
+function ref(rec: BlockRecord, expectedVerdict: string, id: Id | null = rec.blockId): FaultBlockRef {
+  return { id: id === null ? null : toHex(id), height: Number(rec.header.height), view: Number(rec.header.view), expectedVerdict };
+}
+
+function rehash(rec: BlockRecord): void {
+  rec.header.payloadHash = payloadHash(rec.payload);
+  rec.blockId = headerId(rec.header);
+}
+
+function randomId(rng: Rng): Id {
+  return rng.bytes(32);
+}
+
+/** Replaces the trailing `c4 20 <protocolStateId> <finalized>` of an encoded record. */
+function patchProtocolStateId(bytes: Uint8Array, replacement: Uint8Array): Uint8Array {
+  const n = bytes.length;
+  if (bytes[n - 35] !== 0xc4 || bytes[n - 34] !== 0x20) throw new Error('faults: unexpected record layout');
+  const out = new Uint8Array(n - 34 + replacement.length);
+  out.set(bytes.subarray(0, n - 35), 0);
+  out.set(replacement, n - 35);
+  out[out.length - 1] = bytes[n - 1];
+  return out;
+}
+
+/**
+ * Builds one fault branch off `main` (which is not modified): the faulty block, then its child.
+ * `index` selects the variant of the kind (they rotate).
+ */
+export function injectFault(kind: FaultKind, index: number, main: Branch, ctx: FaultContext): { blocks: FaultBlock[]; entry: FaultManifestEntry } {
+  if (kind === 'unsupported-version') return unsupportedVersion(main, ctx);
+  const { builder, rng } = ctx;
+  const br = main.clone();
+  let view = ctx.firstView;
+  let variant = '';
+  if (kind === 'bad-linkage' && index % 6 === 0) view += 1; // skip a view (the builder adds a TC, removed below)
+  const built = builder.build(br, { view, ...SEAL_ALL });
+  const rec = built.record;
+  const h = rec.header;
+  let raw: Uint8Array | undefined;
+  let claimed: Id | null = rec.blockId;
+
+  switch (kind) {
+    case 'decode-error': {
+      const v = index % 3;
+      if (v === 0) {
+        variant = 'protocolStateId is ZERO';
+        rec.payload.protocolStateId = new Uint8Array(32);
+        rehash(rec);
+        raw = encodeBlockRecord(rec);
+      } else if (v === 1) {
+        variant = 'protocolStateId is a str, not a 32-byte bin';
+        raw = patchProtocolStateId(encodeBlockRecord(rec), Uint8Array.of(0xa6, 0x42, 0x61, 0x64, 0x53, 0x74, 0x72)); // "BadStr"
+      } else {
+        variant = 'protocolStateId is a 33-byte bin';
+        const id33 = new Uint8Array(2 + 33);
+        id33[0] = 0xc4;
+        id33[1] = 33;
+        id33.set(rec.payload.protocolStateId, 2);
+        id33[34] = 0x01;
+        raw = patchProtocolStateId(encodeBlockRecord(rec), id33);
+      }
+      claimed = rec.blockId;
+      break;
+    }
+    case 'id-mismatch':
+      variant = 'record claims a random id';
+      rec.blockId = randomId(rng);
+      claimed = rec.blockId;
+      break;
+    case 'payload-mismatch': {
+      const v = index % 3;
+      const g = rec.payload.guarantees;
+      if (v === 0 || g.length < 2) {
+        variant = 'a guarantee signature changed after hashing';
+        g[0] = { ...g[0], signature: rng.bytes(g[0].signature.length) };
+      } else if (v === 1) {
+        variant = 'last guarantee dropped after hashing';
+        g.pop();
+      } else {
+        variant = 'two guarantees swapped after hashing (positions are hashed)';
+        const x = g[0];
+        g[0] = g[1];
+        g[1] = x;
+      }
+      break;
+    }
+    case 'unknown-parent':
+      variant = 'parentId is a block nobody has';
+      h.parentId = randomId(rng);
+      rec.blockId = headerId(h);
+      claimed = rec.blockId;
+      break;
+    case 'bad-linkage': {
+      const v = index % 6;
+      if (v === 0) {
+        variant = 'views skipped but lastViewTC absent';
+        h.lastViewTC = null;
+      } else if (v === 1) {
+        variant = 'height is parent height + 2';
+        h.height = Number(h.height) + 1;
+      } else if (v === 2) {
+        variant = 'timestamp before the parent';
+        h.timestamp = main.tipTimestamp - 1 - rng.int(5000);
+      } else if (v === 3) {
+        variant = 'parentView differs from the parent view';
+        h.parentView = Number(h.parentView) + 1 > Number(h.view) - 1 ? Number(h.parentView) - 1 : Number(h.parentView) + 1;
+      } else if (v === 4) {
+        variant = 'lastViewTC present although view == parentView + 1';
+        h.view = Number(h.parentView) + 1;
+        h.lastViewTC = {
+          view: Number(h.view) - 1,
+          newestQCViews: [Number(h.parentView)],
+          newestQC: { view: Number(h.parentView), blockId: h.parentId, signerIndices: rng.bytes(6), sigData: rng.bytes(96) },
+          signerIndices: rng.bytes(6),
+          sigData: rng.bytes(96),
+        };
+      } else {
+        variant = 'chainId differs from the root';
+        h.chainId = `${h.chainId}-other`;
+      }
+      rec.blockId = headerId(h);
+      claimed = rec.blockId;
+      break;
+    }
+    case 'bad-seal': {
+      const seals = rec.payload.seals;
+      const v = index % 4;
+      // order seals by sealed height (the builder shuffled them)
+      const heights = new Map<string, number>();
+      for (const p of main.unsealed) heights.set(toHex(p.blockId), p.height);
+      seals.sort((a, b) => (heights.get(toHex(a.blockId)) ?? 0) - (heights.get(toHex(b.blockId)) ?? 0));
+      if (v === 0 && seals.length >= 2) {
+        variant = 'sealed heights skip one (first seal dropped)';
+        seals.shift();
+      } else if ((v === 0 || v === 1) && seals.length >= 1) {
+        variant = "a seal's resultId is not a known result";
+        seals[0] = { ...seals[0], resultId: randomId(rng) };
+      } else if (v === 2 && seals.length >= 1) {
+        variant = 'two seals for one block';
+        seals.push({ ...seals[0], approvalSigs: seals[0].approvalSigs.slice().reverse() });
+      } else if (seals.length >= 1) {
+        variant = "a seal's blockId differs from its result's blockId";
+        seals[0] = { ...seals[0], blockId: main.tipId };
+      } else {
+        variant = 'seal of an unknown result';
+        seals.push({ blockId: main.tipId, resultId: randomId(rng), finalState: randomId(rng), approvalSigs: [] });
+      }
+      rehash(rec);
+      claimed = rec.blockId;
+      break;
+    }
+    case 'state-mismatch': {
+      variant = 'protocolStateId is not the evolved state';
+      let psid = randomId(rng);
+      if (index % 2 === 1 && !equal(main.snap.kvId, rec.payload.protocolStateId)) {
+        psid = main.snap.kvId;
+        variant = "protocolStateId is the parent's (the block changes the state)";
+      }
+      rec.payload.protocolStateId = psid;
+      rehash(rec);
+      claimed = rec.blockId;
+      break;
+    }
+  }
+
+  const blocks: FaultBlock[] = [{ record: rec, raw, expectedVerdict: kind, built }];
+  // the child, re-pointed to the claimed id of the faulty block
+  br.retip(claimed!, h);
+  const childBuilt = builder.build(br, { view: Math.max(br.tipView, view) + 1, ...SEAL_ALL });
+  blocks.push({ record: childBuilt.record, expectedVerdict: 'descends-from-invalid', built: childBuilt });
+  const entry: FaultManifestEntry = {
+    kind,
+    variant,
+    ...ref(rec, kind, claimed),
+    parentId: toHex(h.parentId),
+    children: [ref(childBuilt.record, 'descends-from-invalid')],
+    okBlocks: [],
+    siblings: [],
+  };
+  return { blocks, entry };
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * A fork whose own result carries an upgrade to version 4 (accepted: the state is v3, rules
+ * hold); the first block with view >= activeView cannot replicate to v4. A sibling one view
+ * earlier is still ok; the child of the failing block descends from invalid.
+ */
+function unsupportedVersion(main: Branch, ctx: FaultContext): { blocks: FaultBlock[]; entry: FaultManifestEntry } {
+  const { builder, rng } = ctx;
+  if (main.snap.kv.version !== 3) throw new Error('unsupported-version fault needs a v3 main chain');
+  const br = main.clone();
+  const t = Number(main.snap.kv.finalizationSafetyThreshold);
+  const v = ctx.firstView;
+  const blocks: FaultBlock[] = [];
+  const f1 = builder.build(br, { view: v, ...SEAL_ALL });
+  blocks.push({ record: f1.record, expectedVerdict: 'ok', built: f1 });
+  const f1Height = Number(f1.record.header.height);
+  // f3 (view v+2) seals f1's result: activeView must exceed v + 2 + t
+  const activeView = v + 2 + t + 1 + rng.int(5);
+  const upgrade: ServiceEvent = { type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: 4, activeView } };
+  const f2 = builder.build(br, { view: v + 1, ...SEAL_ALL, events: (hh) => (hh === f1Height ? [upgrade] : []) });
+  blocks.push({ record: f2.record, expectedVerdict: 'ok', built: f2 });
+  const f3 = builder.build(br, { view: v + 2, ...SEAL_ALL });
+  blocks.push({ record: f3.record, expectedVerdict: 'ok', built: f3 });
+  const i = f3.sealedEvents.indexOf(upgrade);
+  if (i < 0 || !f3.evolved.ok || f3.evolved.outcomes[i].outcome !== 'applied')
+    throw new Error('unsupported-version fault: the upgrade to v4 was not applied');
+  // a sibling one view before the activation: still v3, ok
+  const sib = br.clone();
+  const s1 = builder.build(sib, { view: activeView - 1, ...SEAL_ALL });
+  blocks.push({ record: s1.record, expectedVerdict: 'ok', built: s1 });
+  const f4 = builder.build(br, { view: activeView, ...SEAL_ALL });
+  if (f4.evolved.ok) throw new Error('unsupported-version fault: the activation block evolved');
+  blocks.push({ record: f4.record, expectedVerdict: 'unsupported-version', built: f4 });
+  const f5 = builder.build(br, { view: activeView + 1, ...SEAL_ALL });
+  blocks.push({ record: f5.record, expectedVerdict: 'descends-from-invalid', built: f5 });
+  const entry: FaultManifestEntry = {
+    kind: 'unsupported-version',
+    variant: `upgrade to v4 at view ${activeView} accepted on the fork, then activated`,
+    ...ref(f4.record, 'unsupported-version'),
+    parentId: toHex(f4.record.header.parentId),
+    children: [ref(f5.record, 'descends-from-invalid')],
+    okBlocks: [ref(f1.record, 'ok'), ref(f2.record, 'ok'), ref(f3.record, 'ok')],
+    siblings: [ref(s1.record, 'ok')],
+  };
+  return { blocks, entry };
+}
+
+export type { Header };

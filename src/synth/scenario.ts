@@ -1,0 +1,543 @@
+// The storyline of a generated spork: the root snapshot, the epoch lifecycles and the special
+// events, planned against the main chain's tip state as a real network would emit them.
+//
+// Service events ride in execution results and take effect when a later block seals the result
+// (a few blocks and views later), so events whose validity depends on the view (activation
+// views, recover) are built with a safety margin over that lag. The storyline watches the
+// outcomes of its events on the main chain and retries the epoch events should one be rejected.
+import type {
+  EpochCommit, EpochSetup, EpochState, Id, KVStore, MeteringParams, RootSnapshot, ServiceEvent, U64, VersionBeacon,
+} from '../model/types.js';
+import { ZERO, toHex } from '../model/bytes.js';
+import { epochStateId, headerId, resultId, setupId, commitId } from '../model/ids.js';
+import { payloadHash } from '../model/payload.js';
+import { EMPTY_ROOT } from '../model/trie.js';
+import { U64_MAX } from '../model/u64.js';
+import { makeSnapshot } from '../protocol/evolve.js';
+import type { EventOutcome, ProtocolSnapshot } from '../protocol/evolve.js';
+import { epochFinalView, phase } from '../protocol/epoch.js';
+import { Role } from '../model/types.js';
+import { Branch } from './chain.js';
+import type { Built } from './chain.js';
+import { initialRoster, makeCommit, makeSetup, nextRoster } from './identities.js';
+import type { RoleCounts, Roster } from './identities.js';
+import type { Rng } from './rng.js';
+
+export interface StoryParams {
+  blocks: number;
+  chainId: string;
+  rootHeight: number;
+  rootView: number;
+  rootTimestamp: number;
+  epochCounter: number;
+  epochViews: number;
+  /** finalizationSafetyThreshold */
+  t: number;
+  /** epochExtensionViewCount */
+  E: number;
+  /** Views of safety margin over the sealing lag for view-dependent events. */
+  margin: number;
+  roles: RoleCounts;
+  clusters: number;
+  msPerView: readonly [number, number];
+  /** Special events (upgrade, beacons, ejections, v3 updates, rejected events, EFM). */
+  storyline: boolean;
+}
+
+export interface Milestone {
+  height: number;
+  view: number;
+  what: string;
+}
+
+export interface RootBundle {
+  root: RootSnapshot;
+  main: Branch;
+  roster: Roster;
+}
+
+const DOMAIN = 'flow.localnet';
+
+/** Builds the root snapshot (SPEC 3) and the main branch starting at it. */
+export function buildRoot(p: StoryParams, rng: Rng): RootBundle {
+  const roster = initialRoster(rng, p.roles, p.clusters, DOMAIN);
+  const firstView = Math.max(0, p.rootView - Math.floor(p.epochViews / 10));
+  const finalView = firstView + p.epochViews - 1;
+  const avgMs = (p.msPerView[0] + p.msPerView[1]) / 2;
+  const setup = makeSetup(roster, {
+    counter: p.epochCounter,
+    firstView,
+    finalView,
+    targetEndTime: Math.round((p.rootTimestamp + (finalView - p.rootView) * avgMs) / 1000),
+    secondsPerView: avgMs / 1000,
+  }, rng);
+  const commit = makeCommit(setup, rng);
+  const epochState: EpochState = {
+    previous: null,
+    current: {
+      setupId: setupId(setup),
+      commitId: commitId(commit),
+      identities: setup.participants.map((x) => ({ nodeId: x.nodeId, ejected: false })),
+      extensions: [],
+    },
+    next: null,
+    fallbackTriggered: false,
+  };
+  const kv: KVStore = {
+    version: 2,
+    versionUpgrade: null,
+    epochStateId: epochStateId(epochState),
+    epochExtensionViewCount: p.E,
+    finalizationSafetyThreshold: p.t,
+  };
+  const snap = makeSnapshot(kv, epochState, {
+    previousSetup: null, previousCommit: null, currentSetup: setup, currentCommit: commit, nextSetup: null, nextCommit: null,
+  });
+  const payload = { guarantees: [], seals: [], receipts: [], results: [], protocolStateId: snap.kvId };
+  const header = {
+    chainId: p.chainId,
+    parentId: rng.bytes(32),
+    height: p.rootHeight,
+    timestamp: p.rootTimestamp,
+    view: p.rootView,
+    parentView: 0,
+    parentVoterIndices: new Uint8Array(0),
+    parentVoterSigData: new Uint8Array(0),
+    proposerId: ZERO,
+    lastViewTC: null,
+    payloadHash: payloadHash(payload),
+    proposerSigData: new Uint8Array(0),
+  };
+  const rootId = headerId(header);
+  const finalState = rng.bytes(32);
+  const rootResult = {
+    previousResultId: ZERO,
+    blockId: rootId,
+    chunks: [{
+      collectionIndex: 0, startState: rng.bytes(32), eventCollection: EMPTY_ROOT, serviceEventCount: 2, blockId: rootId,
+      totalComputationUsed: 0, numberOfTransactions: 1, index: 0, endState: finalState,
+    }],
+    serviceEvents: [{ type: 'setup', event: setup }, { type: 'commit', event: commit }] as ServiceEvent[],
+    executionDataId: rng.bytes(32),
+  };
+  const rid = resultId(rootResult);
+  const root: RootSnapshot = {
+    rootBlock: { header, payload },
+    rootSeal: { blockId: rootId, resultId: rid, finalState },
+    rootResult,
+    kvStore: kv,
+    epochState,
+    epochEvents: snap.events,
+    versionBeacon: {
+      beacon: { boundaries: [{ blockHeight: Math.max(0, p.rootHeight - 20_000), version: '0.40.0' }], sequence: ROOT_BEACON_SEQUENCE },
+      sealHeight: Math.max(0, p.rootHeight - 19_990),
+    },
+    params: { chainId: p.chainId, sporkId: rng.bytes(32), sporkRootHeight: p.rootHeight, sporkRootView: p.rootView },
+  };
+  const main = new Branch(rootId, p.rootHeight, p.rootView, p.rootTimestamp, snap, p.rootHeight, [], [], rid, finalState, [rootId], p.rootView);
+  return { root, main, roster };
+}
+
+export const ROOT_BEACON_SEQUENCE = 10;
+
+/** A fork the storyline wants built off the main tip before the next main block. */
+export interface ForkSpec {
+  label: string;
+  length: number;
+  /** Events for the first result of one of the fork's own blocks. */
+  ownEvents?: ServiceEvent[];
+  /** View of the fork block at this index (0-based), reached with a TC. */
+  jump?: { index: number; view: number };
+}
+
+interface Act {
+  name: string;
+  at: number;
+  until: number;
+  done: boolean;
+  run: (main: Branch, h: number, view: number) => boolean;
+}
+
+type Tag = 'setup' | 'commit' | 'recover';
+
+export class Storyline {
+  readonly milestones: Milestone[] = [];
+  private outbox: ServiceEvent[] = [];
+  private readonly acts: Act[] = [];
+  private readonly forks: ForkSpec[] = [];
+  private roster: Roster;
+  private readonly ejectedAll = new Set<string>();
+  private readonly setupSent = new Set<number>();
+  private readonly commitSent = new Set<number>();
+  private readonly watched = new Map<ServiceEvent, { tag: Tag; counter: number }>();
+  private efmEpoch: number | null = null;
+  private efmDone = false;
+  private lateSetupSent = false;
+  private badRecoverSent = false;
+  private recoverSent = false;
+  private beaconSeq = ROOT_BEACON_SEQUENCE;
+  private upgradeView = 0;
+
+  constructor(private readonly p: StoryParams, private readonly rng: Rng, roster: Roster) {
+    this.roster = roster;
+    if (p.storyline) this.defineActs();
+  }
+
+  /** Height at fraction `f` of the spork. */
+  private H(f: number): number {
+    return this.p.rootHeight + Math.max(1, Math.round(f * this.p.blocks));
+  }
+
+  private emit(...events: ServiceEvent[]): void {
+    this.outbox.push(...events);
+  }
+
+  /** Events for the next result the main chain creates (drains the outbox). */
+  readonly take = (): ServiceEvent[] => {
+    if (this.outbox.length === 0) return [];
+    const e = this.outbox;
+    this.outbox = [];
+    return e;
+  };
+
+  /** Forks to build off the main tip now. */
+  takeForks(): ForkSpec[] {
+    if (this.forks.length === 0) return [];
+    return this.forks.splice(0, this.forks.length);
+  }
+
+  // ------------------------------------------------------------------ planning
+
+  /** Called before each main block (height h, planned view): epoch lifecycle and acts. */
+  plan(main: Branch, h: number, view: number): void {
+    this.epochLifecycle(main, h, view);
+    for (const act of this.acts) {
+      if (act.done || h < act.at) continue;
+      if (h > act.until) {
+        act.done = true;
+        continue;
+      }
+      if (act.run(main, h, view)) act.done = true;
+    }
+  }
+
+  private avgMs(): number {
+    return (this.p.msPerView[0] + this.p.msPerView[1]) / 2;
+  }
+
+  private newSetup(main: Branch, counter: number, firstView: number, finalView: number): EpochSetup {
+    this.roster = nextRoster(this.roster, this.ejectedAll, this.rng, this.p.clusters);
+    const avg = this.avgMs();
+    return makeSetup(this.roster, {
+      counter,
+      firstView,
+      finalView,
+      targetEndTime: Math.round((main.tipTimestamp + (finalView - main.tipView) * avg) / 1000),
+      secondsPerView: avg / 1000,
+    }, this.rng);
+  }
+
+  private watch(e: ServiceEvent, tag: Tag, counter: number): ServiceEvent {
+    this.watched.set(e, { tag, counter });
+    return e;
+  }
+
+  private epochLifecycle(main: Branch, h: number, view: number): void {
+    const s = main.snap;
+    const es = s.epoch;
+    const ph = phase(es);
+    const cur = s.events.currentSetup;
+    const c = Number(cur.counter);
+    const F = Number(epochFinalView(es, s.events));
+    const t = this.p.t;
+    const len = Number(cur.finalView) - Number(cur.firstView) + 1;
+    const first = Number(cur.firstView);
+
+    if (ph === 'fallback') {
+      // epoch fallback mode: a late setup is ignored; after extensions, a recover
+      if (this.efmEpoch === c && !this.lateSetupSent) {
+        const late = this.newSetup(main, c + 1, Number(cur.finalView) + 1, Number(cur.finalView) + this.p.epochViews);
+        this.emit({ type: 'setup', event: late });
+        this.lateSetupSent = true;
+        this.milestone(h, view, `epoch ${c}: setup for epoch ${c + 1} emitted after the deadline (ignored in fallback)`);
+      }
+      const ext = es.current.extensions.length;
+      if (ext >= 1 && !this.badRecoverSent && this.p.storyline) {
+        // a recover with the wrong counter: dropped, fallback continues (outcome rejected)
+        const setup = this.newSetup(main, c + 2, F + 1, F + this.p.epochViews);
+        this.emit({ type: 'recover', event: { setup, commit: makeCommit(setup, this.rng) } });
+        this.badRecoverSent = true;
+      }
+      const wantExt = this.efmEpoch === c ? 2 : 1;
+      const recoverMargin = Math.min(this.p.margin, Math.floor(Number(s.kv.epochExtensionViewCount) / 2));
+      if (ext >= wantExt && !this.recoverSent && F - (view + t) > recoverMargin) {
+        const setup = this.newSetup(main, c + 1, F + 1, F + this.p.epochViews);
+        const commit = makeCommit(setup, this.rng);
+        this.emit(this.watch({ type: 'recover', event: { setup, commit } }, 'recover', c + 1));
+        this.recoverSent = true;
+      }
+      return;
+    }
+    if (ph === 'staking' && !this.setupSent.has(c + 1)) {
+      if (this.p.storyline && !this.efmDone && this.efmEpoch === null && h >= this.H(0.55)) {
+        this.efmEpoch = c; // this epoch's setup is withheld until after the deadline
+        this.milestone(h, view, `epoch ${c}: setup for epoch ${c + 1} withheld (EFM episode)`);
+      }
+      if (this.efmEpoch === c) return;
+      if (view >= first + Math.floor(len * 0.4)) {
+        const setup = this.newSetup(main, c + 1, F + 1, F + this.p.epochViews);
+        this.emit(this.watch({ type: 'setup', event: setup }, 'setup', c + 1));
+        this.setupSent.add(c + 1);
+      }
+      return;
+    }
+    if (ph === 'setup' && !this.commitSent.has(c + 1) && s.events.nextSetup !== null) {
+      if (view >= first + Math.floor(len * 0.55)) {
+        this.emit(this.watch({ type: 'commit', event: makeCommit(s.events.nextSetup, this.rng) }, 'commit', c + 1));
+        this.commitSent.add(c + 1);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ observing the main chain
+
+  private milestone(height: number, view: number, what: string): void {
+    this.milestones.push({ height, view, what });
+  }
+
+  /** Records what a main block did and retries epoch events that were rejected. */
+  observe(built: Built): void {
+    const h = Number(built.record.header.height);
+    const v = Number(built.record.header.view);
+    const ev = built.sealedEvents;
+    const r = built.evolved;
+    if (!r.ok) {
+      this.milestone(h, v, `UNEXPECTED main block verdict unsupported-version: ${r.reason}`);
+      return;
+    }
+    for (let i = 0; i < ev.length; i++) {
+      const o: EventOutcome = r.outcomes[i];
+      this.milestone(h, v, `${o.type} ${o.outcome}: ${o.reason}`);
+      const w = this.watched.get(ev[i]);
+      if (w !== undefined) {
+        this.watched.delete(ev[i]);
+        if (o.outcome !== 'applied') {
+          if (w.tag === 'setup') this.setupSent.delete(w.counter);
+          if (w.tag === 'commit') this.commitSent.delete(w.counter);
+          if (w.tag === 'recover') this.recoverSent = false;
+        } else if (w.tag === 'recover') {
+          this.efmDone = true;
+          this.efmEpoch = null;
+          this.lateSetupSent = false;
+          this.badRecoverSent = false;
+          this.recoverSent = false;
+        }
+      }
+    }
+    if (!r.changed) return;
+    const a = built.parentSnap;
+    const b = r.snapshot;
+    if (a.kv.version !== b.kv.version) this.milestone(h, v, `protocol state version ${a.kv.version} -> ${b.kv.version}`);
+    const cv = (s: ProtocolSnapshot, k: 'executionComponentVersion' | 'cadenceComponentVersion') => {
+      const x = s.kv[k];
+      return x === undefined ? null : `${x.current.major}.${x.current.minor}`;
+    };
+    for (const k of ['executionComponentVersion', 'cadenceComponentVersion'] as const) {
+      if (a.kv.version >= 3 && b.kv.version >= 3 && cv(a, k) !== cv(b, k)) this.milestone(h, v, `${k} ${cv(a, k)} -> ${cv(b, k)} (activated)`);
+    }
+    const am = a.kv.executionMeteringParameters;
+    const bm = b.kv.executionMeteringParameters;
+    if (am !== undefined && bm !== undefined && am.current !== bm.current) this.milestone(h, v, 'execution metering parameters activated');
+    const ca = Number(a.events.currentSetup.counter);
+    const cb = Number(b.events.currentSetup.counter);
+    if (ca !== cb) this.milestone(h, v, `epoch transition ${ca} -> ${cb}`);
+    const pa = phase(a.epoch);
+    const pb = phase(b.epoch);
+    if (pa !== pb) this.milestone(h, v, `epoch phase ${pa} -> ${pb}`);
+    const xa = a.epoch.current.extensions.length;
+    const xb = b.epoch.current.extensions.length;
+    if (ca === cb && xb > xa) {
+      const x = b.epoch.current.extensions[xb - 1];
+      this.milestone(h, v, `epoch extension [${x.firstView}, ${x.finalView}]`);
+    }
+    if (Number(a.kv.epochExtensionViewCount) !== Number(b.kv.epochExtensionViewCount))
+      this.milestone(h, v, `epochExtensionViewCount ${a.kv.epochExtensionViewCount} -> ${b.kv.epochExtensionViewCount}`);
+  }
+
+  // ------------------------------------------------------------------ the special acts
+
+  private act(name: string, at: number, run: Act['run'], until = 0.97): void {
+    this.acts.push({ name, at: this.H(at), until: this.H(until), done: false, run });
+  }
+
+  private beacon(boundaries: [number, string][], sequence?: number): ServiceEvent {
+    const b: VersionBeacon = {
+      boundaries: boundaries.map(([blockHeight, version]) => ({ blockHeight, version })),
+      sequence: sequence ?? ++this.beaconSeq,
+    };
+    return { type: 'version-beacon', event: b };
+  }
+
+  private defineActs(): void {
+    const p = this.p;
+    const t = p.t;
+    const M = p.margin;
+    const past = Math.max(0, p.rootHeight - 20_000);
+    const H = (f: number) => this.H(f);
+
+    // version beacons: boundaries on the finalized chain, a moved boundary, increasing sequences
+    this.act('beacon-1', 0.03, () => {
+      this.emit(this.beacon([[past, '0.40.0'], [H(0.3), '0.41.0']]));
+      return true;
+    });
+    this.act('beacon-2-moves-boundary', 0.18, () => {
+      this.emit(this.beacon([[past, '0.40.0'], [H(0.36), '0.41.0'], [H(0.8), '0.42.0-rc.1']]));
+      return true;
+    });
+    this.act('unknown-event-type', 0.06, () => {
+      this.emit({ type: 'flow.ProtocolStateNote', event: [1, 'synthetic', new Uint8Array([0xde, 0xad])], unknown: true });
+      return true;
+    });
+    this.act('v3-event-before-v3', 0.08, (main, h, view) => {
+      this.emit({ type: 'set-execution-component-version', event: { version: { major: 1, minor: 0 }, activationView: view + t + M } });
+      return true;
+    });
+    this.act('set-epoch-extension-view-count', 0.1, () => {
+      const E2 = p.E + 60;
+      this.emit(
+        { type: 'set-epoch-extension-view-count', event: { value: 2 * t - 1 } },
+        { type: 'set-epoch-extension-view-count', event: { value: E2 } },
+      );
+      return true;
+    });
+    this.act('eject-verification-node', 0.14, (main) => {
+      if (phase(main.snap.epoch) !== 'staking') return false;
+      const victim = this.pickLive(main, Role.verification);
+      if (victim === null) return true;
+      this.ejectedAll.add(toHex(victim));
+      this.emit({ type: 'eject-node', event: { nodeId: victim } }, { type: 'eject-node', event: { nodeId: this.rng.bytes(32) } });
+      return true;
+    });
+    this.act('fork-with-own-upgrade', 0.2, (main, h, view) => {
+      this.forks.push({
+        label: 'fork carrying its own upgrade and beacon',
+        length: 6,
+        ownEvents: [
+          { type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: 3, activeView: view + 6 + t + M } },
+          this.beacon([[past, '0.40.0'], [H(0.25), '0.40.9']], 900),
+        ],
+      });
+      return true;
+    });
+    this.act('upgrade-v3', 0.22, (main, h, view) => {
+      if (main.snap.kv.version !== 2) return true;
+      this.upgradeView = view + t + M + Math.round(0.03 * p.blocks);
+      this.emit(
+        { type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: 3, activeView: view } },
+        { type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: 5, activeView: this.upgradeView } },
+        { type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: 3, activeView: this.upgradeView } },
+      );
+      return true;
+    });
+    this.act('upgrade-v3-replaced', 0.235, (main, h, view) => {
+      const up = main.snap.kv.versionUpgrade;
+      if (up === null) return false;
+      const next = Number(up.activationView) + 20;
+      if (Number(up.activationView) <= view + t + M) return true; // too late to replace safely
+      this.upgradeView = next;
+      this.emit({ type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: 3, activeView: next } });
+      return true;
+    });
+    this.act('fork-activates-upgrade-elsewhere', 0.24, (main, h, view) => {
+      const up = main.snap.kv.versionUpgrade;
+      if (up === null || Number(up.activationView) !== this.upgradeView) return false;
+      const A = Number(up.activationView);
+      if (A - main.tipView < 4) return true;
+      // a fork that skips ahead to the activation view: v3 there, while main is still v2
+      this.forks.push({ label: 'fork reaching the activation view early', length: 3, jump: { index: 1, view: A } });
+      return true;
+    });
+    this.act('v3-updates', 0.26, (main, h, view) => {
+      if (main.snap.kv.version < 3) return false;
+      const metering: MeteringParams = {
+        effortWeights: [[12, 3], [1, 100], [7, 250]],
+        memoryWeights: [[2, 20], [5, 8]],
+        memoryLimit: 2 ** 33,
+      };
+      this.emit(
+        { type: 'set-execution-component-version', event: { version: { major: 1, minor: 0 }, activationView: view + t + M } },
+        { type: 'set-cadence-component-version', event: { version: { major: 1, minor: 0 }, activationView: view + t + M + 10 } },
+        { type: 'set-execution-metering-parameters', event: { params: metering, activationView: view + t + M + 20 } },
+        { type: 'set-cadence-component-version', event: { version: { major: 9, minor: 9 }, activationView: view } },
+      );
+      return true;
+    });
+    this.act('fork-with-own-events', 0.33, (main, h, view) => {
+      this.forks.push({
+        label: 'fork carrying its own beacon and component version',
+        length: 5,
+        ownEvents: [
+          this.beacon([[past, '0.40.0'], [H(0.4), '0.50.0']], 901),
+          { type: 'set-cadence-component-version', event: { version: { major: 2, minor: 0 }, activationView: view + 5 + t + M } },
+        ],
+      });
+      return true;
+    });
+    this.act('invalid-beacon', 0.45, () => {
+      // versions decrease: invalid, ignored by the index (sequence not consumed)
+      this.emit(this.beacon([[H(0.36), '0.41.0'], [H(0.6), '0.40.5']], this.beaconSeq + 1));
+      return true;
+    });
+    this.act('component-update', 0.5, (main, h, view) => {
+      if (main.snap.kv.version < 3) return false;
+      this.emit({ type: 'set-execution-component-version', event: { version: { major: 1, minor: 1 }, activationView: view + t + M + 200 } });
+      return true;
+    });
+    this.act('beacon-3', 0.5, () => {
+      this.emit(this.beacon([[H(0.36), '0.41.0'], [H(0.8), '0.42.0']]));
+      return true;
+    });
+    this.act('component-update-overwritten', 0.505, (main, h, view) => {
+      const u = main.snap.kv.executionComponentVersion?.update;
+      if (u === undefined || u === null || Number(u.data.minor) !== 1) return false;
+      if (Number(u.activationView) <= view + t + M) return true;
+      this.emit({ type: 'set-execution-component-version', event: { version: { major: 1, minor: 2 }, activationView: view + t + M } });
+      return true;
+    });
+    this.act('metering-update', 0.62, (main, h, view) => {
+      if (main.snap.kv.version < 3) return false;
+      const big: U64 = U64_MAX - 1n;
+      this.emit({
+        type: 'set-execution-metering-parameters',
+        event: { params: { effortWeights: [[1, 120], [3, 40]], memoryWeights: [], memoryLimit: big }, activationView: view + t + M },
+      });
+      return true;
+    });
+    this.act('eject-in-committed-phase', 0.7, (main) => {
+      if (phase(main.snap.epoch) !== 'committed' || main.snap.epoch.fallbackTriggered) return false;
+      const victim = this.pickLive(main, Role.access);
+      if (victim === null) return true;
+      this.ejectedAll.add(toHex(victim));
+      this.emit({ type: 'eject-node', event: { nodeId: victim } });
+      return true;
+    }, 0.95);
+    this.act('beacon-4', 0.85, () => {
+      this.emit(this.beacon([[H(0.8), '0.42.0'], [H(0.97), '0.42.1']]));
+      return true;
+    });
+  }
+
+  /** A node of `role` in the current epoch that is not ejected (and stays in later rosters). */
+  private pickLive(main: Branch, role: number): Id | null {
+    const s = main.snap;
+    const ejected = new Set(s.epoch.current.identities.filter((i) => i.ejected).map((i) => toHex(i.nodeId)));
+    const live = s.events.currentSetup.participants.filter(
+      (x) => x.role === role && !ejected.has(toHex(x.nodeId)) && !this.ejectedAll.has(toHex(x.nodeId)),
+    );
+    const sameRole = this.roster.participants.filter((x) => x.role === role && !this.ejectedAll.has(toHex(x.nodeId)));
+    if (live.length === 0 || sameRole.length < 3) return null;
+    return this.rng.pick(live).nodeId;
+  }
+}
+
+export type { EpochCommit };

@@ -200,8 +200,23 @@ test('ArchiveWriter reproduces every scenario archive byte for byte', async () =
     }
     await w.close();
     assert.equal(w.records, p.blocks.length);
+    assert.equal(w.bytes, bytes.length);
     assert.equal(hex(new Uint8Array(readFileSync(out))), hex(bytes), name);
   }
+  // calls need not be awaited one by one
+  const p = parseArchiveBytes(scenarioBytes('beacons-index'));
+  const out = join(TMP, 'unawaited.spork');
+  const w = await ArchiveWriter.create(out, p.header, { flushBytes: 4096 });
+  const writes = p.blocks.map((b) => w.writeBlock(b.value!));
+  await w.close();
+  await Promise.all(writes);
+  assert.equal(hex(new Uint8Array(readFileSync(out))), hex(scenarioBytes('beacons-index')));
+  // a bad record is refused and leaves nothing behind
+  const w2 = await ArchiveWriter.create(join(TMP, 'refused.spork'), p.header);
+  await assert.rejects(w2.writeBlock({ ...p.blocks[0].value!, blockId: new Uint8Array(31) }), /32-byte id/);
+  await w2.writeBlock(p.blocks[0].value!);
+  await w2.close();
+  assert.equal(parseArchiveBytes(new Uint8Array(readFileSync(join(TMP, 'refused.spork')))).blocks.length, 1);
 });
 
 test('9.2: a truncated archive is a framing error naming record and offset; every record before it is yielded', async () => {

@@ -156,7 +156,7 @@ function viewOf(buf: Uint8Array, start: number, end: number, copy: boolean): Uin
 /**
  * Streams an archive file: `for await (const e of new ArchiveReader(path))` yields the header
  * entry first, then one entry per block record; or call `readHeader()` then iterate
- * `blocks()` (or `batches()`, one array per chunk, cheaper for millions of records).
+ * `blocks()` (or `batches()`, arrays of records, cheaper for millions of records).
  * Throws ArchiveHeaderError for a bad header and ArchiveFramingError at a framing error.
  */
 export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
@@ -174,7 +174,7 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
   private nextRecord = 0;
   private headerEntry: ArchiveHeaderEntry | null = null;
   private started = false;
-  /** Block records yielded so far. */
+  /** Block records framed so far. */
   blocksRead = 0;
 
   constructor(path: string, opts: ArchiveReaderOptions = {}) {
@@ -245,16 +245,45 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
   }
 
   /**
-   * Block records, one array per chunk read (in file order). Ends normally at the end of the
-   * file; at a framing error yields the records before it, then throws ArchiveFramingError.
+   * Block records in arrays of at most `maxBatch` (default 256), in file order; cheaper than
+   * blocks() for millions of records. Ends normally at the end of the file; at a framing error
+   * yields the records before it, then throws ArchiveFramingError.
    */
-  async *batches(): AsyncGenerator<ArchiveBlockEntry[], void, undefined> {
+  async *batches(maxBatch = 256): AsyncGenerator<ArchiveBlockEntry[], void, undefined> {
+    for await (const frames of this.frames()) {
+      // decode a few at a time: a whole chunk of decoded records alive at once costs a lot of GC
+      for (let i = 0; i < frames.length; i += maxBatch) {
+        const n = Math.min(maxBatch, frames.length - i);
+        const batch: ArchiveBlockEntry[] = new Array(n);
+        for (let j = 0; j < n; j++) {
+          const f = frames[i + j];
+          batch[j] = blockEntry(f.record, f.offset, f.bytes, this.decode);
+          frames[i + j] = EMPTY_FRAME;
+        }
+        yield batch;
+      }
+    }
+  }
+
+  /** Block records one by one (decoded when yielded). */
+  async *blocks(): AsyncGenerator<ArchiveBlockEntry, void, undefined> {
+    for await (const frames of this.frames()) {
+      for (let i = 0; i < frames.length; i++) {
+        const f = frames[i];
+        frames[i] = EMPTY_FRAME;
+        yield blockEntry(f.record, f.offset, f.bytes, this.decode);
+      }
+    }
+  }
+
+  /** The framed (not yet decoded) records of each chunk read. */
+  private async *frames(): AsyncGenerator<RawFrame[], void, undefined> {
     if (this.started) throw new Error('ArchiveReader: the block records can be iterated only once');
     this.started = true;
     try {
       await this.readHeaderEntry();
       for (;;) {
-        const batch: ArchiveBlockEntry[] = [];
+        const frames: RawFrame[] = [];
         let end: number;
         let framingError: unknown = null;
         for (;;) {
@@ -266,12 +295,11 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
           }
           if (end < 0) break;
           const start = this.pos;
-          const bytes = viewOf(this.buf, start, end, this.copy);
-          batch.push(blockEntry(this.nextRecord++, this.bufOff + start, bytes, this.decode));
+          frames.push({ record: this.nextRecord++, offset: this.bufOff + start, bytes: viewOf(this.buf, start, end, this.copy) });
           this.pos = end;
         }
-        this.blocksRead += batch.length;
-        if (batch.length) yield batch;
+        this.blocksRead += frames.length;
+        if (frames.length) yield frames;
         if (framingError) throw framingError;
         if (end === DONE) return;
         await this.fill(); // NEED_MORE; throws at a framing error
@@ -279,11 +307,6 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
     } finally {
       await this.close();
     }
-  }
-
-  /** Block records one by one. */
-  async *blocks(): AsyncGenerator<ArchiveBlockEntry, void, undefined> {
-    for await (const batch of this.batches()) for (const e of batch) yield e;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<ArchiveEntry, void, undefined> {
@@ -333,7 +356,8 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
     const keepFrom = this.bufOff + this.pos;
     const keep = this.len - this.pos;
     const readFrom = this.bufOff + this.len;
-    const want = Math.max(this.wantEnd - keepFrom, keep + this.chunkSize);
+    // at least one more chunk, and doubling for a record much larger than a chunk (amortised copies)
+    const want = Math.max(this.wantEnd - keepFrom, keep + this.chunkSize, 2 * keep);
     const total = Math.min(want, this.size - keepFrom);
     const nb = new Uint8Array(total);
     if (keep > 0) nb.set(this.buf.subarray(this.pos, this.len));
@@ -353,6 +377,13 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
     this.len = filled;
   }
 }
+
+interface RawFrame {
+  record: number;
+  offset: number;
+  bytes: Uint8Array;
+}
+const EMPTY_FRAME: RawFrame = { record: 0, offset: 0, bytes: new Uint8Array(0) };
 
 const DONE = -100;
 const NEED_MORE = -101;
@@ -410,11 +441,15 @@ export function encodeBlockRecord(rec: BlockRecord): Uint8Array {
   }
 }
 
-/** Writes an archive: the header, then block records, buffered (flushes every ~1 MiB). */
+/**
+ * Writes an archive: the header, then block records, buffered (flushes every ~1 MiB). Writes
+ * are serialised internally, so calls need not be awaited one by one; `close()` waits for all.
+ */
 export class ArchiveWriter {
-  private readonly w = new ByteWriter(1024 * 1024 + 64 * 1024);
+  private w = new ByteWriter(1024 * 1024 + 64 * 1024);
   private readonly flushAt: number;
   private fh: FileHandle | null;
+  private pending: Promise<void> = Promise.resolve();
   /** Block records written. */
   records = 0;
   /** Bytes written or buffered. */
@@ -435,44 +470,54 @@ export class ArchiveWriter {
     return aw;
   }
 
-  /** Appends one block record (canonical encoding). */
-  async writeBlock(rec: BlockRecord): Promise<void> {
+  /** Appends one block record (canonical encoding); throws EncodeError (nothing written) on a bad value. */
+  writeBlock(rec: BlockRecord): Promise<void> {
     const before = this.w.pos;
     try {
       encodeRecord(this.w, rec, BlockRecordKind);
     } catch (e) {
       this.w.pos = before; // drop the partial record
-      throw e;
+      return Promise.reject(e);
     }
     this.records++;
     this.bytes += this.w.pos - before;
-    if (this.w.pos >= this.flushAt) await this.flush();
+    return this.w.pos >= this.flushAt ? this.flush() : this.pending;
   }
 
   /** Appends an already-encoded record verbatim (copying archives, crafting test inputs). */
-  async writeRaw(bytes: Uint8Array): Promise<void> {
+  writeRaw(bytes: Uint8Array): Promise<void> {
     this.w.raw(bytes);
     this.records++;
     this.bytes += bytes.length;
-    if (this.w.pos >= this.flushAt) await this.flush();
+    return this.w.pos >= this.flushAt ? this.flush() : this.pending;
   }
 
-  async flush(): Promise<void> {
-    if (!this.fh) throw new Error('ArchiveWriter: closed');
-    let off = 0;
-    const data = this.w.view();
-    while (off < data.length) {
-      const { bytesWritten } = await this.fh.write(data, off, data.length - off);
-      off += bytesWritten;
+  /** Writes out everything buffered so far. */
+  flush(): Promise<void> {
+    const fh = this.fh;
+    if (!fh) return Promise.reject(new Error('ArchiveWriter: closed'));
+    if (this.w.pos > 0) {
+      const data = this.w.toBytes();
+      this.w.reset();
+      this.pending = this.pending.then(async () => {
+        let off = 0;
+        while (off < data.length) {
+          const { bytesWritten } = await fh.write(data, off, data.length - off);
+          off += bytesWritten;
+        }
+      });
     }
-    this.w.reset();
+    return this.pending;
   }
 
   async close(): Promise<void> {
     if (!this.fh) return;
-    await this.flush();
-    const fh = this.fh;
-    this.fh = null;
-    await fh.close();
+    try {
+      await this.flush();
+    } finally {
+      const fh = this.fh;
+      this.fh = null;
+      await fh?.close();
+    }
   }
 }

@@ -49,8 +49,8 @@ function short(x: unknown): string {
 
 /** Error of the JSON conversion: `field` is the dotted path of the offending value. */
 export class JsonShapeError extends Error {
-  constructor(readonly field: string, readonly cause_: string) {
-    super(field ? `${field}: ${cause_}` : cause_);
+  constructor(readonly field: string, readonly reason: string) {
+    super(field ? `${field}: ${reason}` : reason);
     this.name = 'JsonShapeError';
   }
 }
@@ -62,8 +62,13 @@ function joinPath(seg: string | number, rest: string): string {
 }
 
 function jsonFail(e: unknown, seg: string | number): never {
-  if (e instanceof JsonShapeError) throw new JsonShapeError(joinPath(seg, e.field), e.cause_);
+  if (e instanceof JsonShapeError) throw new JsonShapeError(joinPath(seg, e.field), e.reason);
   throw new JsonShapeError(joinPath(seg, ''), e instanceof Error ? e.message : String(e));
+}
+
+/** Body kind of a known service event type (own properties only: `__proto__` is not a type). */
+function bodyOf(type: string): RecKind | undefined {
+  return Object.prototype.hasOwnProperty.call(EVENT_BODIES, type) ? EVENT_BODIES[type] : undefined;
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -145,8 +150,8 @@ export function fromJson(json: unknown, kind: Kind): any {
     case 'event': {
       if (!isPlainObject(json) || typeof json.type !== 'string' || !('event' in json))
         throw new JsonShapeError('', `expected a service event {type, event}, got ${short(json)}`);
-      const body = EVENT_BODIES[json.type];
-      if (body && Object.prototype.hasOwnProperty.call(EVENT_BODIES, json.type)) {
+      const body = bodyOf(json.type);
+      if (body) {
         try {
           return { type: json.type, event: recFromJson(json.event, body) };
         } catch (e) {
@@ -289,7 +294,7 @@ export function toJson(value: any, kind: Kind): any {
       return out;
     }
     case 'event': {
-      const body = value.unknown ? undefined : EVENT_BODIES[value.type];
+      const body = value.unknown ? undefined : bodyOf(value.type);
       return { type: value.type, event: body ? toJson(value.event, body) : genericToJson(value.event) };
     }
     case 'generic':
@@ -800,7 +805,7 @@ function recDecoder(kind: RecKind): Dec {
   const base = n - tail;
   const check = checkNames.has(kind.name);
   const lit = (i: number) => JSON.stringify(names[i]);
-  let src = `return function decode_${kind.name}(s) {\n`;
+  let src = `return function decode_${kind.name.replace(/\W/g, '_')}(s) {\n`;
   src += `  const n = arrayLen(s);\n`;
   src += tail ? `  if (n !== ${n} && n !== ${base}) arity(s, n, kind);\n` : `  if (n !== ${n}) arity(s, n, kind);\n`;
   src += `  let o, f = 0;\n  try {\n`;
@@ -1088,8 +1093,8 @@ function recEncoder(kind: RecKind): Enc {
   const tail = kind.optionalTail ?? 0;
   const base = n - tail;
   const lit = (i: number) => JSON.stringify(names[i]);
-  let src = `return function encode_${kind.name}(w, v) {\n`;
-  src += `  if (v === null || typeof v !== 'object') encFail('not a ${kind.name} record: ' + short(v));\n`;
+  let src = `return function encode_${kind.name.replace(/\W/g, '_')}(w, v) {\n`;
+  src += `  if (v === null || typeof v !== 'object') encFail(${JSON.stringify(`not a ${kind.name} record: `)} + short(v));\n`;
   if (tail) src += `  const full = v[${lit(base)}] !== undefined;\n  w.arrayHeader(full ? ${n} : ${base});\n`;
   else src += `  w.arrayHeader(${n});\n`;
   src += `  let f = 0;\n  try {\n`;

@@ -77,6 +77,8 @@ export interface EvaluatorHooks {
   isStored(id: Id): boolean;
   /** Receives each block's result, in evaluation order (parents before children). */
   onResult(r: BlockResult, facts: BlockFacts): void;
+  /** Receives each protocol state the first time a block evolves into it (root excluded). */
+  onState?(s: ProtocolSnapshot): void;
 }
 
 export class Evaluator {
@@ -192,6 +194,7 @@ export class Evaluator {
     }
     const s = evolved.snapshot;
     node!.snapshot = s;
+    if (evolved.changed) this.hooks.onState?.(s);
     r.computedStateId = toHex(s.kvId);
     r.events = evolved.outcomes;
     for (const e of ev) if (e.unknown) r.unknownEvents++;

@@ -5,7 +5,7 @@ import { decodeArchiveHeaderBytes } from '../model/archive.js';
 import { toHex } from '../model/bytes.js';
 import { headerId, resultId } from '../model/ids.js';
 import type { RootSnapshot } from '../model/types.js';
-import { makeSnapshot, snapshotReport } from '../protocol/evolve.js';
+import { makeSnapshot, snapshotReport, type ProtocolSnapshot } from '../protocol/evolve.js';
 import { orderKey } from '../store/keys.js';
 import { validateRoot } from '../store/root.js';
 import type { BlockStore } from '../store/store.js';
@@ -77,7 +77,13 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
       for (const [k, v] of work) store.results.putSync(k, v);
     });
   };
+  const saveState = (st: ProtocolSnapshot) => {
+    const key = Buffer.from(st.kvId);
+    if (!store.states.doesExist(key)) store.states.putSync(key, { kv: st.kv, epoch: st.epoch, events: st.events });
+  };
+  saveState(rc.snapshot);
   const evaluator = new Evaluator(rc, {
+    onState: saveState,
     isStored: (id) => store.blocks.doesExist(Buffer.from(id)),
     onResult: (r: BlockResult, _f: BlockFacts) => {
       batch.push([resultKey(r), r]);
@@ -98,7 +104,13 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   flush();
 }
 
-function* storedResults(store: BlockStore): Generator<BlockResult> {
+/** The stored protocol state with this id (the state after some block), or undefined. */
+export function loadState(store: BlockStore, kvId: Uint8Array): ProtocolSnapshot | undefined {
+  const v = store.states.get(Buffer.from(kvId));
+  return v === undefined ? undefined : { kv: v.kv, epoch: v.epoch, events: v.events, kvId: Buffer.from(kvId) };
+}
+
+export function* storedResults(store: BlockStore): Generator<BlockResult> {
   for (const { value } of store.results.getRange({})) yield value as BlockResult;
 }
 

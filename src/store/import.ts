@@ -38,6 +38,8 @@ export interface ImportOptions {
   /** Records per write transaction. */
   batchRecords?: number;
   onProgress?: (bytesDone: number, bytesTotal: number, records: number) => void;
+  /** Called after each committed batch (tests use it to simulate a crash between batches). */
+  afterCommit?: (recordsCommitted: number) => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -121,6 +123,7 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
       });
       p.offset = next.offset;
       p.record = next.record;
+      opts.afterCommit?.(p.record - 1);
     };
 
     try {
@@ -141,6 +144,7 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
               store.records.putSync(recKey, EMPTY);
               store.order.putSync(orderKey(null, null, null, global), recKey);
             });
+            if (ops.length >= batchRecords) commit();
             continue;
           }
           const idKey = Buffer.from(id);
@@ -171,14 +175,14 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
             if (h !== null) store.children.putSync(concatKey(h.parentId, idKey), EMPTY);
             if (finalized) store.finalized.putSync(concatKey(u64Key(h!.height), idKey), EMPTY);
           });
+          if (ops.length >= batchRecords) commit();
         }
-        if (ops.length >= batchRecords) commit();
         opts.onProgress?.(lastOffset, reader.fileSize, stats.archiveRecords);
       }
     } catch (e) {
       if (e instanceof ArchiveFramingError) {
         commit();
-        throw new InputError(`${path}: ${e.message}; the ${p.record - 1} records before it are imported`);
+        throw new InputError(`${e.message}; the ${p.record - 1} records before it are imported`);
       }
       throw e;
     }

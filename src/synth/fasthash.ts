@@ -288,7 +288,7 @@ export function blake2bTag(tag: 0 | 1 | 2, data: Uint8Array, len: number): Uint8
   if (WASM === null) return blake2bTagJs(tag, data, len);
   if (len > 128 || len === 0) throw new RangeError('blake2bTag: 1..128 bytes');
   const mem = WASM.mem;
-  mem.set(data.subarray(0, len), 64);
+  for (let i = 0; i < len; i++) mem[64 + i] = data[i];
   mem.fill(0, 64 + len, 192);
   WASM.h(tag, len);
   return mem.slice(0, 32);

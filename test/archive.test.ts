@@ -660,6 +660,30 @@ test('reader API: header then blocks; blocks() and batches(); decode off; copies
   assert.match(decodeBlockRecordBytes(one.subarray(0, 50)).error!.cause, /not one complete MessagePack value/);
 });
 
+test('reader resume: position after the header, resumeAt a record boundary continues numbering and offsets', async () => {
+  const file = join(SCEN, 'beacons-index.spork');
+  const all = (await readAll(file)).blocks;
+  const r = new ArchiveReader(file, { chunkSize: 4096 });
+  await r.readHeaderEntry();
+  assert.equal(r.position, all[0].offset);
+  const k = 17;
+  r.resumeAt(all[k - 1].offset + all[k - 1].bytes.length, k + 1);
+  const rest: ArchiveBlockEntry[] = [];
+  for await (const b of r.blocks()) rest.push(b);
+  assert.equal(rest.length, all.length - k);
+  rest.forEach((b, i) => {
+    const want = all[k + i];
+    assert.equal(b.record, want.record);
+    assert.equal(b.offset, want.offset);
+    assert.equal(hex(b.bytes), hex(want.bytes));
+    assert.deepEqual(b.value, want.value);
+  });
+  const late = new ArchiveReader(file);
+  await late.readHeaderEntry();
+  assert.throws(() => late.resumeAt(5, 1), RangeError);
+  await late.close();
+});
+
 // ---------------------------------------------------------------------------------------------
 // JSON vectors through the archive codec
 

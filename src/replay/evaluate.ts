@@ -44,6 +44,13 @@ export interface BlockResult {
   sealsPassed: boolean;
   beacons: SealedBeacon[];
   unknownEvents: number;
+  /** What children need of this block when it is no longer in memory (resume, pruning). */
+  link: LinkHeader | null;
+  lastSealed: U64 | null;
+  /** Results this block's payload includes (ids, executed block, events): seals of descendants use them. */
+  included: ResultFact[];
+  /** Re-evaluate on the next replay even if stored (its inputs may appear later: unknown parent, cycles). */
+  retry: boolean;
 }
 
 export interface RootContext {
@@ -70,11 +77,19 @@ interface IncludedResult {
   events: ServiceEvent[];
   /** Hex ids of the blocks whose payload includes this result. */
   includers: string[];
+  /** Evaluation front when first seen (for pruning). */
+  height: U64;
 }
 
 export interface EvaluatorHooks {
   /** Whether a block with this id is stored (so a child waits for it rather than failing unknown-parent). */
   isStored(id: Id): boolean;
+  /** The stored result of an already evaluated block that is no longer in memory. */
+  loadResult?(hex: string): BlockResult | undefined;
+  /** The stored protocol state with this id. */
+  loadState?(kvIdHex: string): ProtocolSnapshot | undefined;
+  /** Hex ids of the blocks that include this result, from earlier runs or pruned blocks. */
+  loadIncluders?(resultHex: string): string[];
   /** Receives each block's result, in evaluation order (parents before children). */
   onResult(r: BlockResult, facts: BlockFacts): void;
   /** Receives each protocol state the first time a block evolves into it (root excluded). */
@@ -103,11 +118,17 @@ export class Evaluator {
     this.nodes.set(this.rootHex, this.rootNode);
   }
 
+  /** Hex ids of blocks evaluated in this run, kept in incremental runs (their stored children are re-evaluated). */
+  readonly evaluatedNow = new Set<string>();
+  /** Set when the store holds results of an earlier run. */
+  trackEvaluated = false;
+  private highest: U64 = 0;
+
   /** Feeds one block; it is evaluated now, or once its stored parent has been. */
   push(f: BlockFacts): void {
     if (f.header !== null && f.decodeError === null) {
       const parentHex = toHex(f.header.parentId);
-      if (!this.nodes.has(parentHex) && this.hooks.isStored(f.header.parentId)) {
+      if (this.getNode(parentHex) === undefined && this.hooks.isStored(f.header.parentId)) {
         const list = this.waiting.get(parentHex);
         if (list) list.push(f);
         else this.waiting.set(parentHex, [f]);
@@ -115,6 +136,65 @@ export class Evaluator {
       }
     }
     this.evaluateAndRelease(f);
+  }
+
+  /**
+   * Takes a block's stored result from an earlier run instead of evaluating it. Returns false
+   * when that is not allowed (its parent was evaluated again in this run): evaluate it instead.
+   */
+  pushStored(r: BlockResult): boolean {
+    if (r.retry || (r.parentId !== null && this.evaluatedNow.has(r.parentId))) return false;
+    const node = this.nodeFromResult(r);
+    if (node === null) return false;
+    this.nodes.set(node.hex, node);
+    this.registerIncludedResults(node.hex, r.included);
+    this.release(node.hex);
+    return true;
+  }
+
+  private nodeFromResult(r: BlockResult): Node | null {
+    if (r.id === null) return null;
+    let snapshot: ProtocolSnapshot | null = null;
+    if (r.verdict === 'ok') {
+      snapshot = this.loadSnapshot(r.computedStateId!);
+      if (snapshot === null) return null;
+    }
+    return { hex: r.id, parentHex: r.parentId, header: r.link, verdict: r.verdict, snapshot, lastSealed: r.lastSealed ?? 0 };
+  }
+
+  private readonly snapshotCache = new Map<string, ProtocolSnapshot>();
+
+  private loadSnapshot(hex: string): ProtocolSnapshot | null {
+    let s = this.snapshotCache.get(hex);
+    if (s === undefined) {
+      s = this.hooks.loadState?.(hex);
+      if (s === undefined) return null;
+      if (this.snapshotCache.size > 64) this.snapshotCache.clear();
+      this.snapshotCache.set(hex, s);
+    }
+    return s;
+  }
+
+  /** In memory, or rebuilt from its stored result. */
+  private getNode(hex: string): Node | undefined {
+    const n = this.nodes.get(hex);
+    if (n !== undefined || this.hooks.loadResult === undefined) return n;
+    const r = this.hooks.loadResult(hex);
+    if (r === undefined) return undefined;
+    return this.nodeFromResult(r) ?? undefined;
+  }
+
+  /**
+   * Frees what blocks far below the evaluation front hold (memory stays bounded on long
+   * sporks); they are rebuilt from the store if a late block needs them. Call only when every
+   * result handed to onResult is stored.
+   */
+  prune(window: number): void {
+    const below = typeof this.highest === 'number' ? this.highest - window : Number.NEGATIVE_INFINITY;
+    for (const [hex, n] of this.nodes) {
+      if (n !== this.rootNode && n.header !== null && n.header.height < below && !this.waiting.has(hex)) this.nodes.delete(hex);
+    }
+    for (const [hex, inc] of this.results) if (inc.height < below) this.results.delete(hex);
   }
 
   /** Blocks still waiting can never reach the root (SPEC 9.10). */
@@ -128,6 +208,7 @@ export class Evaluator {
       this.integrity(f, r);
       if (parent?.header) this.linkage(f.header!, parent.header, r);
       this.fail(r, 'descends-from-invalid', 'ancestry never reaches the root (parent cycle)');
+      r.retry = true;
       this.hooks.onResult(this.close(r), f);
     }
   }
@@ -137,13 +218,20 @@ export class Evaluator {
     while (stack.length > 0) {
       const f = stack.pop()!;
       const hex = this.evaluate(f);
-      if (hex === null) continue;
-      const children = this.waiting.get(hex);
-      if (children) {
-        this.waiting.delete(hex);
-        for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
-      }
+      if (hex !== null) this.release(hex, stack);
     }
+  }
+
+  /** Children waiting for `hex` become evaluable. */
+  private release(hex: string, stack?: BlockFacts[]): void {
+    const children = this.waiting.get(hex);
+    if (children === undefined) return;
+    this.waiting.delete(hex);
+    if (stack === undefined) {
+      for (const c of children) this.evaluateAndRelease(c);
+      return;
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
 
   /** Evaluates one block whose parent is evaluated, unknown or irrelevant; returns its hex id. */
@@ -159,8 +247,13 @@ export class Evaluator {
       node.verdict = closed.verdict;
       if (closed.verdict !== 'ok') node.snapshot = null;
       this.nodes.set(node.hex, node);
+      if (this.trackEvaluated) this.evaluatedNow.add(node.hex);
       this.registerIncludedResults(node.hex, f.results);
+      if (h !== null && h.height > this.highest) this.highest = h.height;
     }
+    closed.link = h;
+    closed.lastSealed = node?.lastSealed ?? null;
+    closed.included = f.results;
     this.hooks.onResult(closed, f);
     return node?.hex ?? null;
   }
@@ -172,9 +265,10 @@ export class Evaluator {
     }
     this.integrity(f, r);
     const h = f.header!;
-    const parent = this.nodes.get(r.parentId!);
+    const parent = this.getNode(r.parentId!);
     if (parent === undefined) {
       this.fail(r, 'unknown-parent', `parent ${r.parentId} is neither the root nor a stored block`);
+      r.retry = true;
       return;
     }
     if (parent.header !== null) this.linkage(h, parent.header, r);
@@ -250,7 +344,7 @@ export class Evaluator {
         return this.badSeal(r, `seal ${i}: blockId ${toHex(s.blockId)} differs from its result's blockId ${toHex(result.blockId)}`);
       }
       const hex = toHex(s.blockId);
-      const target = this.nodes.get(hex);
+      const target = this.getNode(hex);
       if (target === undefined || target.header === null || !this.isAncestor(target, parent)) {
         return this.badSeal(r, `seal ${i}: sealed block ${hex} is not an ancestor of this block`);
       }
@@ -289,13 +383,26 @@ export class Evaluator {
   private findResult(id: Id, f: BlockFacts, parent: Node): { blockId: Id; events: ServiceEvent[] } | null {
     if (bytesEqual(id, this.root.rootResultId)) return { blockId: this.root.rootResultBlockId, events: [] };
     for (const own of f.results) if (bytesEqual(own.id, id)) return own;
-    const inc = this.results.get(toHex(id));
+    const hex = toHex(id);
+    let inc = this.results.get(hex);
+    if (inc === undefined) inc = this.loadIncluded(hex);
     if (inc === undefined) return null;
     for (const includer of inc.includers) {
-      const node = this.nodes.get(includer);
+      const node = this.getNode(includer);
       if (node && this.isAncestor(node, parent)) return inc;
     }
     return null;
+  }
+
+  /** A result included by blocks no longer in memory: rebuilt from their stored results. */
+  private loadIncluded(hex: string): IncludedResult | undefined {
+    const includers = this.hooks.loadIncluders?.(hex) ?? [];
+    for (const b of includers) {
+      const r = this.hooks.loadResult!(b);
+      const fact = r?.included.find((x) => toHex(x.id) === hex);
+      if (fact) return { blockId: fact.blockId, events: fact.events, includers, height: r!.height ?? 0 };
+    }
+    return undefined;
   }
 
   /** True when `x` is `from` or one of its ancestors. */
@@ -304,17 +411,20 @@ export class Evaluator {
     const h = x.header!.height;
     let cur: Node | undefined = from;
     while (cur !== undefined && cur.header !== null && cur.header.height > h) {
-      cur = cur.parentHex === null ? undefined : this.nodes.get(cur.parentHex);
+      cur = cur.parentHex === null ? undefined : this.getNode(cur.parentHex);
     }
-    return cur === x;
+    return cur !== undefined && cur.hex === x.hex;
   }
 
   private registerIncludedResults(blockHex: string, results: ResultFact[]): void {
     for (const res of results) {
       const key = toHex(res.id);
       const inc = this.results.get(key);
-      if (inc) inc.includers.push(blockHex);
-      else this.results.set(key, { blockId: res.blockId, events: res.events, includers: [blockHex] });
+      if (inc) {
+        if (!inc.includers.includes(blockHex)) inc.includers.push(blockHex);
+      } else {
+        this.results.set(key, { blockId: res.blockId, events: res.events, includers: [blockHex], height: this.highest });
+      }
     }
   }
 
@@ -343,6 +453,10 @@ export class Evaluator {
       sealsPassed: false,
       beacons: [],
       unknownEvents: 0,
+      link: h,
+      lastSealed: null,
+      included: [],
+      retry: false,
     };
   }
 

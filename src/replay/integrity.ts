@@ -1,18 +1,32 @@
 // The integrity stage as a pipeline: the store's report order cut into batches, each batch
 // read, decoded and hashed by a piscina worker (or in this thread with threads = 0), results
 // yielded in order. Several batches are in flight so workers never wait on the main thread.
+// Blocks whose result an earlier run stored are passed through with it, unhashed.
 import { Piscina } from 'piscina';
 import type { BlockStore } from '../store/store.js';
+import type { BlockResult } from './evaluate.js';
 import type { BlockFacts } from './facts.js';
 import { factsOfBatch, type IntegrityTask } from './integrity-work.js';
 
 /** Blocks per task: piscina costs ~50 us per task, a block ~50-100 us of hashing. */
 const BATCH = 2048;
 
+/** One block in report order: its facts, or the result an earlier run stored. */
+export interface StageItem {
+  /** Order db value: record number (8) | claimed id (32, absent for orphans). */
+  entry: Uint8Array;
+  facts?: BlockFacts;
+  stored?: BlockResult;
+}
+
 export class IntegrityStage {
   private readonly pool: Piscina | null;
 
-  constructor(private readonly store: BlockStore, readonly threads: number) {
+  constructor(
+    private readonly store: BlockStore,
+    readonly threads: number,
+    private readonly storedResult: ((orderKey: Buffer) => BlockResult | undefined) | null,
+  ) {
     this.pool = threads > 0
       ? new Piscina({
           filename: new URL('./worker-entry.cjs', import.meta.url).href,
@@ -23,28 +37,54 @@ export class IntegrityStage {
       : null;
   }
 
-  /** Entry batches in report order: record number (8) | claimed id (32, absent for orphans). */
-  private *batches(): Generator<IntegrityTask> {
-    let entries: Buffer[] = [];
-    for (const { value } of this.store.order.getRange({})) {
-      entries.push(Buffer.from(value));
-      if (entries.length >= BATCH) {
-        yield { dir: this.store.dir, entries };
-        entries = [];
-      }
-    }
-    if (entries.length > 0) yield { dir: this.store.dir, entries };
+  /** Facts of one block computed in this thread (a stored result that cannot be reused). */
+  factsNow(entry: Uint8Array): BlockFacts {
+    return factsOfBatch({ dir: this.store.dir, entries: [entry] }, this.store)[0];
   }
 
-  async *run(): AsyncGenerator<BlockFacts[]> {
+  private *batches(): Generator<StageItem[]> {
+    let items: StageItem[] = [];
+    for (const { key, value } of this.store.order.getRange({})) {
+      const item: StageItem = { entry: Buffer.from(value) };
+      if (this.storedResult !== null) {
+        const r = this.storedResult(key);
+        if (r !== undefined && !r.retry) item.stored = r;
+      }
+      items.push(item);
+      if (items.length >= BATCH) {
+        yield items;
+        items = [];
+      }
+    }
+    if (items.length > 0) yield items;
+  }
+
+  private task(items: StageItem[]): IntegrityTask | null {
+    const entries = items.filter((i) => i.stored === undefined).map((i) => i.entry);
+    return entries.length === 0 ? null : { dir: this.store.dir, entries };
+  }
+
+  private static merge(items: StageItem[], facts: BlockFacts[]): StageItem[] {
+    let j = 0;
+    for (const item of items) if (item.stored === undefined) item.facts = facts[j++];
+    return items;
+  }
+
+  async *run(): AsyncGenerator<StageItem[]> {
     if (this.pool === null) {
-      for (const task of this.batches()) yield factsOfBatch(task, this.store);
+      for (const items of this.batches()) {
+        const task = this.task(items);
+        yield IntegrityStage.merge(items, task === null ? [] : factsOfBatch(task, this.store));
+      }
       return;
     }
-    const inFlight: Promise<BlockFacts[]>[] = [];
+    const pool = this.pool;
+    const inFlight: Promise<StageItem[]>[] = [];
     const depth = this.threads * 3;
-    for (const task of this.batches()) {
-      inFlight.push(this.pool.run(task));
+    for (const items of this.batches()) {
+      const task = this.task(items);
+      const facts: Promise<BlockFacts[]> = task === null ? Promise.resolve([]) : pool.run(task);
+      inFlight.push(facts.then((f) => IntegrityStage.merge(items, f)));
       if (inFlight.length >= depth) yield await inFlight.shift()!;
     }
     while (inFlight.length > 0) yield await inFlight.shift()!;

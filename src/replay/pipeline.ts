@@ -6,12 +6,13 @@ import { toHex } from '../model/bytes.js';
 import { headerId, resultId } from '../model/ids.js';
 import type { RootSnapshot } from '../model/types.js';
 import { makeSnapshot, snapshotReport, type ProtocolSnapshot } from '../protocol/evolve.js';
-import { orderKey } from '../store/keys.js';
+import { concatKey, orderKey } from '../store/keys.js';
+import { decodeStoredRecord } from './decode.js';
 import { validateRoot } from '../store/root.js';
 import type { BlockStore } from '../store/store.js';
 import { InputError } from '../util/errors.js';
 import { Evaluator, type BlockResult, type RootContext } from './evaluate.js';
-import { linkHeader, type BlockFacts } from './facts.js';
+import { linkHeader } from './facts.js';
 import { indexChain, stringify, writeReport, type ReportContext, type ReportSummary } from './report.js';
 import { IntegrityStage } from './integrity.js';
 
@@ -64,17 +65,37 @@ export function resultKey(r: BlockResult): Buffer {
   return orderKey(r.height, r.view, r.id === null ? null : Buffer.from(r.id, 'hex'), r.record);
 }
 
-/** Evaluates every stored block and stores its result. */
+/** Blocks far below the evaluation front are dropped from memory (rebuilt from the store if needed). */
+const PRUNE_WINDOW = 2048;
+const FLUSH_EVERY = 4096;
+
+/**
+ * Evaluates the stored blocks and stores their results. Blocks with a stored result from an
+ * earlier (possibly interrupted) run are taken as they are, unless their inputs may have
+ * changed: unknown-parent and cycle verdicts, and descendants of anything evaluated again.
+ */
 export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts: ReplayOptions): Promise<void> {
+  if (opts.full) {
+    await store.env.transaction(() => {
+      store.results.clearSync();
+      store.states.clearSync();
+      store.includes.clearSync();
+    });
+  }
+  const incremental = hasAnyResult(store);
   const rc = rootContext(root);
   const total = store.order.getCount();
   let done = 0;
-  let batch: [Buffer, BlockResult][] = [];
+  let batch: BlockResult[] = [];
+  let sinceFlush = 0;
   const flush = () => {
     const work = batch;
     batch = [];
     store.env.transactionSync(() => {
-      for (const [k, v] of work) store.results.putSync(k, v);
+      for (const r of work) {
+        store.results.putSync(resultKey(r), r);
+        if (r.id !== null) for (const inc of r.included) store.includes.putSync(concatKey(inc.id, Buffer.from(r.id, 'hex')), EMPTY);
+      }
     });
   };
   const saveState = (st: ProtocolSnapshot) => {
@@ -85,16 +106,29 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   const evaluator = new Evaluator(rc, {
     onState: saveState,
     isStored: (id) => store.blocks.doesExist(Buffer.from(id)),
-    onResult: (r: BlockResult, _f: BlockFacts) => {
-      batch.push([resultKey(r), r]);
-      if (batch.length >= 4096) flush();
+    onResult: (r: BlockResult) => {
+      batch.push(r);
+      if (batch.length >= FLUSH_EVERY) flush();
     },
+    loadResult: (hex) => loadResultById(store, hex),
+    loadState: (hex) => loadState(store, Buffer.from(hex, 'hex')),
+    loadIncluders: (hex) => includersOf(store, hex),
   });
-  const stage = new IntegrityStage(store, opts.threads);
+  evaluator.trackEvaluated = incremental;
+  const stage = new IntegrityStage(store, opts.threads, incremental ? (key) => store.results.get(key) as BlockResult | undefined : null);
   try {
-    for await (const facts of stage.run()) {
-      for (const f of facts) evaluator.push(f);
-      done += facts.length;
+    for await (const items of stage.run()) {
+      for (const item of items) {
+        if (item.stored !== undefined && evaluator.pushStored(item.stored)) continue;
+        evaluator.push(item.facts ?? stage.factsNow(item.entry));
+      }
+      done += items.length;
+      sinceFlush += items.length;
+      if (sinceFlush >= 4 * PRUNE_WINDOW) {
+        flush();
+        evaluator.prune(PRUNE_WINDOW);
+        sinceFlush = 0;
+      }
       opts.onProgress?.(done, total);
     }
   } finally {
@@ -102,6 +136,37 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   }
   evaluator.finish();
   flush();
+  store.meta.putSync('replayGeneration', (store.meta.get('replayGeneration') ?? 0) + 1);
+}
+
+function hasAnyResult(store: BlockStore): boolean {
+  for (const _k of store.results.getKeys({ limit: 1 })) return true;
+  return false;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The stored result of the block with this id, if it was evaluated. */
+export function loadResultById(store: BlockStore, hex: string): BlockResult | undefined {
+  const id = Buffer.from(hex, 'hex');
+  let key = store.headless.get(id);
+  if (key === undefined) {
+    const raw = store.blocks.getBinary(id);
+    if (raw === undefined) return undefined;
+    const h = decodeStoredRecord(raw).header;
+    if (h === null) return undefined;
+    key = orderKey(h.height, h.view, id, 0);
+  }
+  return store.results.get(key) as BlockResult | undefined;
+}
+
+function includersOf(store: BlockStore, resultHex: string): string[] {
+  const id = Buffer.from(resultHex, 'hex');
+  const out: string[] = [];
+  const start = concatKey(id, Buffer.alloc(32, 0));
+  const end = concatKey(id, Buffer.alloc(32, 0xff));
+  for (const key of store.includes.getKeys({ start, end, inclusiveEnd: true } as any)) out.push(Buffer.from(key).subarray(32).toString('hex'));
+  return out;
 }
 
 /** The stored protocol state with this id (the state after some block), or undefined. */

@@ -173,6 +173,7 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
             store.records.putSync(recKey, idKey);
             store.order.putSync(oKey, oVal);
             if (h !== null) store.children.putSync(concatKey(h.parentId, idKey), EMPTY);
+            else store.headless.putSync(idKey, oKey);
             if (finalized) store.finalized.putSync(concatKey(u64Key(h!.height), idKey), EMPTY);
           });
           if (ops.length >= batchRecords) commit();

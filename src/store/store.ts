@@ -19,6 +19,8 @@ export interface StoreDbs {
   children: Database<Buffer, Buffer>;
   /** height (8) | id (32) -> empty, for records marked finalized whose header decoded */
   finalized: Database<Buffer, Buffer>;
+  /** claimed id (32) -> order key (48), only for records whose header does not decode */
+  headless: Database<Buffer, Buffer>;
   /** replay: order key (48) -> msgpack BlockResult */
   results: Database<any, Buffer>;
   /** replay: result id (32) | including block id (32) -> empty */
@@ -37,6 +39,7 @@ export class BlockStore implements StoreDbs {
   readonly order!: Database<Buffer, Buffer>;
   readonly children!: Database<Buffer, Buffer>;
   readonly finalized!: Database<Buffer, Buffer>;
+  readonly headless!: Database<Buffer, Buffer>;
   readonly results!: Database<any, Buffer>;
   readonly includes!: Database<Buffer, Buffer>;
   readonly states!: Database<any, Buffer>;
@@ -57,7 +60,7 @@ export class BlockStore implements StoreDbs {
     const bin = { encoding: 'binary' as const, keyEncoding: 'binary' as const };
     const packed = { encoding: 'msgpack' as const, keyEncoding: 'binary' as const, useRecords: false };
     const self = this as any;
-    for (const name of ['blocks', 'orphans', 'records', 'order', 'children', 'finalized', 'includes']) {
+    for (const name of ['blocks', 'orphans', 'records', 'order', 'children', 'finalized', 'headless', 'includes']) {
       self[name] = this.env.openDB({ name, ...bin });
     }
     self.results = this.env.openDB({ name: 'results', ...packed });

@@ -10,7 +10,7 @@ import { resultId } from '../model/ids.js';
 import * as S from '../model/schema.js';
 import type { Header, Payload, Result, RootSnapshot, ServiceEvent, U64 } from '../model/types.js';
 import { u64, U64_MAX } from '../model/u64.js';
-import type { ProtocolSnapshot } from '../protocol/evolve.js';
+import { snapshotReport, type ProtocolSnapshot } from '../protocol/evolve.js';
 import { checkBootstrap, BootstrapInputError, type BootstrapAnswer } from '../protocol/versions/bootstrap.js';
 import type { RequiredVersion, VersionIndex } from '../protocol/versions/beacons.js';
 import { decodeStoredRecord } from '../replay/decode.js';
@@ -516,6 +516,7 @@ export class StoreQuery {
     const kvId = toHex(snap.kvId);
     const rv = c.reportCtx.rootVersions;
     const req = c.index.required(c.rootHeight);
+    const rep = snapshotReport(snap, h.view);
     return {
       id: c.rootId,
       record: null,
@@ -539,10 +540,10 @@ export class StoreQuery {
         protocolStateVersion: rv.protocolStateVersion,
         executionComponentVersion: rv.executionComponentVersion,
         cadenceComponentVersion: rv.cadenceComponentVersion,
-        pendingUpgrade: null,
-        epochCounter: snap.events.currentSetup.counter,
-        epochPhase: null,
-        epochFinalView: null,
+        pendingUpgrade: rep.pendingUpgrade,
+        epochCounter: rep.epochCounter,
+        epochPhase: rep.epochPhase,
+        epochFinalView: rep.epochFinalView,
         requiredVersion: req?.version ?? null,
         requiredVersionSource: req?.source ?? 'unknown',
         nextRequiredVersion: req?.next ? { height: req.next.height, version: req.next.version } : null,

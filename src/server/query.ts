@@ -294,6 +294,8 @@ export class StoreQuery {
   private cached: ChainIndex | null = null;
   private cachedSummary: { generation: number; summary: ReportSummary } | null = null;
   private root: RootSnapshot | null = null;
+  private readonly states = new Lru<string, CachedState>(512);
+  private readonly diffs = new Lru<string, DiffEntry[]>(512);
 
   constructor(readonly store: BlockStore) {}
 
@@ -432,13 +434,29 @@ export class StoreQuery {
     return null;
   }
 
-  private stateView(kvId: string | null, c: ChainIndex): { view: StateView; snap: ProtocolSnapshot } | null {
+  /** A stored protocol state in JSON form. States are content-addressed (immutable), so cached. */
+  private stateView(kvId: string | null, c: ChainIndex): CachedState | null {
     if (kvId === null) return null;
+    const hit = this.states.get(kvId);
+    if (hit !== undefined) return hit;
     let snap: ProtocolSnapshot | undefined;
     if (kvId === toHex(c.rootCtx.snapshot.kvId)) snap = c.rootCtx.snapshot;
     else snap = loadState(this.store, Buffer.from(kvId, 'hex'));
     if (snap === undefined) return null;
-    return { view: { id: kvId, kv: toJson(snap.kv, S.KVStore), epoch: toJson(snap.epoch, S.EpochState) }, snap };
+    const v: CachedState = { view: { id: kvId, kv: toJson(snap.kv, S.KVStore), epoch: toJson(snap.epoch, S.EpochState) }, snap };
+    this.states.set(kvId, v);
+    return v;
+  }
+
+  private stateDiff(before: CachedState | null, after: CachedState | null): DiffEntry[] {
+    if (before === null || after === null || before.view.id === after.view.id) return [];
+    const key = `${before.view.id}:${after.view.id}`;
+    let d = this.diffs.get(key);
+    if (d === undefined) {
+      d = diffJson({ kv: before.view.kv, epoch: before.view.epoch }, { kv: after.view.kv, epoch: after.view.epoch });
+      this.diffs.set(key, d);
+    }
+    return d;
   }
 
   private onChain(id: string, height: U64 | null, c: ChainIndex): boolean {
@@ -504,7 +522,7 @@ export class StoreQuery {
       events: r === null ? [] : this.eventViews(r, b, c),
       stateBefore: before?.view ?? null,
       stateAfter: after?.view ?? null,
-      stateDiff: before !== null && after !== null ? diffJson({ kv: before.view.kv, epoch: before.view.epoch }, { kv: after.view.kv, epoch: after.view.epoch }) : [],
+      stateDiff: this.stateDiff(before, after),
       children: this.children(id),
     };
   }
@@ -698,6 +716,41 @@ export class StoreQuery {
       if (e instanceof BootstrapInputError) throw new QueryInputError(e.message);
       throw e;
     }
+  }
+}
+
+interface CachedState {
+  view: StateView;
+  snap: ProtocolSnapshot;
+}
+
+/** A small least-recently-used map. */
+export class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+
+  constructor(readonly capacity: number) {}
+
+  get(k: K): V | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) {
+      this.map.delete(k);
+      this.map.set(k, v);
+    }
+    return v;
+  }
+
+  set(k: K, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as K);
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+
+  get size(): number {
+    return this.map.size;
   }
 }
 

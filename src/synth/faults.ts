@@ -239,9 +239,15 @@ export function injectFault(kind: FaultKind, index: number, main: Branch, ctx: F
     case 'state-mismatch': {
       variant = 'protocolStateId is not the evolved state';
       let psid = randomId(rng);
-      if (index % 2 === 1 && !equal(main.snap.kvId, rec.payload.protocolStateId)) {
-        psid = main.snap.kvId;
-        variant = "protocolStateId is the parent's (the block changes the state)";
+      if (index % 2 === 1) {
+        if (!equal(main.snap.kvId, rec.payload.protocolStateId)) {
+          psid = main.snap.kvId;
+          variant = "protocolStateId is the parent's (the block changes the state)";
+        } else {
+          psid = Uint8Array.from(rec.payload.protocolStateId);
+          psid[31] ^= 1;
+          variant = 'protocolStateId is the evolved state with one bit flipped';
+        }
       }
       rec.payload.protocolStateId = psid;
       rehash(rec);

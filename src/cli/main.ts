@@ -3,6 +3,10 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../util/errors.js';
 import { registerImport, registerExport } from './import.js';
 import { registerReplay, registerVersions } from './replay.js';
+import { registerBootstrap } from './bootstrap.js';
+import { registerInspect } from './inspect.js';
+import { registerServe } from './serve.js';
+import { registerReport } from './report.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,6 +21,10 @@ export function buildProgram(): Command {
   registerExport(program);
   registerReplay(program);
   registerVersions(program);
+  registerBootstrap(program);
+  registerInspect(program);
+  registerServe(program);
+  registerReport(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

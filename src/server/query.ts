@@ -15,7 +15,7 @@ import { checkBootstrap, BootstrapInputError, type BootstrapAnswer } from '../pr
 import type { RequiredVersion, VersionIndex } from '../protocol/versions/beacons.js';
 import { decodeStoredRecord } from '../replay/decode.js';
 import type { BlockResult, Verdict } from '../replay/evaluate.js';
-import { loadRoot, loadState, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
+import { loadResultById, loadRoot, loadState, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
 import { indexChain, writeReport, type ReportContext, type ReportSummary } from '../replay/report.js';
 import type { RootContext } from '../replay/evaluate.js';
 import { orderKey, u64Key } from '../store/keys.js';
@@ -74,6 +74,13 @@ const BIG = '\u0000big:';
 
 /** JSON text with bigints (u64 above 2^53-1) as plain JSON numbers with exact digits. */
 export function jsonText(v: unknown, indent?: number): string {
+  // Fast path: no replacer (a replacer makes JSON.stringify several times slower); it throws a
+  // TypeError on the first bigint, and then the replacer path writes them.
+  try {
+    return JSON.stringify(v, null, indent);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+  }
   let sawBig = false;
   const s = JSON.stringify(
     v,
@@ -296,6 +303,9 @@ export class StoreQuery {
   private root: RootSnapshot | null = null;
   private readonly states = new Lru<string, CachedState>(512);
   private readonly diffs = new Lru<string, DiffEntry[]>(512);
+  /** Finalized-chain ids by height, for the current generation. */
+  private readonly chainIds = new Lru<U64, string>(65536);
+  private chainIdsGeneration = -1;
 
   constructor(readonly store: BlockStore) {}
 
@@ -353,6 +363,12 @@ export class StoreQuery {
     const c = this.chain();
     if (height === c.rootHeight) return c.rootId;
     if (height < c.rootHeight || height > c.finalizedHeight) return null;
+    if (this.chainIdsGeneration !== c.generation) {
+      this.chainIds.clear();
+      this.chainIdsGeneration = c.generation;
+    }
+    const hit = this.chainIds.get(height);
+    if (hit !== undefined) return hit;
     const prefix = u64Key(height);
     let found: string | null = null;
     for (const key of this.store.finalized.getKeys({ start: prefix, end: Buffer.concat([prefix, FF33]) })) {
@@ -360,6 +376,8 @@ export class StoreQuery {
       if (found !== null) return null; // two finalized at one height: not on the consistent chain
       found = toHex(key.subarray(8));
     }
+    // Below the finalized height the chain is consistent: the entry stays until the next replay.
+    if (found !== null) this.chainIds.set(height, found);
     return found;
   }
 
@@ -410,18 +428,12 @@ export class StoreQuery {
 
   /** The stored replay result of a block, or null. */
   private resultOf(id: string, header: Header | null): BlockResult | null {
-    const idBuf = Buffer.from(id, 'hex');
     if (header !== null) {
-      const r = this.store.results.get(orderKey(header.height, header.view, idBuf, 0));
+      const r = this.store.results.get(orderKey(header.height, header.view, Buffer.from(id, 'hex'), 0));
       return (r as BlockResult | undefined) ?? null;
     }
-    // A record whose header does not decode sorts by record number (SPEC 9.4): find its key.
-    for (const { key, value } of this.store.order.getRange({ start: FF16 })) {
-      if (value.length === 40 && idBuf.equals(value.subarray(8))) {
-        return (this.store.results.get(key) as BlockResult | undefined) ?? null;
-      }
-    }
-    return null;
+    // A record whose header does not decode sorts by record number (SPEC 9.4).
+    return loadResultById(this.store, id) ?? null;
   }
 
   /** Result of a block known by id and height (parents): looks through that height's order keys. */
@@ -603,6 +615,16 @@ export class StoreQuery {
       }
     };
     take(payload.results);
+    // the replay's index: result id -> blocks including it (any includer holds the same result)
+    for (const [k, v] of wanted) {
+      if (v !== null || k === rootResultId) continue;
+      const prefix = Buffer.from(k, 'hex');
+      for (const key of this.store.includes.getKeys({ start: prefix, end: Buffer.concat([prefix, FF33]), limit: 4 })) {
+        const ib = key.length === 64 ? this.readBlock(toHex(key.subarray(32))) : null;
+        if (ib?.payload) take(ib.payload.results);
+        if (wanted.get(k) !== null) break;
+      }
+    }
     let parent = toHex(header.parentId);
     for (let steps = 0; steps < MAX_ANCESTOR_WALK && [...wanted].some(([k, v]) => v === null && k !== rootResultId); steps++) {
       if (parent === c.rootId) {
@@ -754,7 +776,6 @@ export class Lru<K, V> {
   }
 }
 
-const FF16 = Buffer.alloc(16, 0xff);
 const FF33 = Buffer.alloc(33, 0xff);
 const FF41 = Buffer.alloc(41, 0xff);
 

@@ -300,7 +300,17 @@ export const blake2bBackend: 'wasm' | 'js' = WASM === null ? 'js' : 'wasm';
 // ---- the ids trie (SPEC 2.2 root(ids)) ----
 
 const leafCache: Uint8Array[] = [];
-const scratch = new Uint8Array(128);
+/** Node input: written in place in the WebAssembly input block when available. */
+const scratch = WASM !== null ? WASM.mem.subarray(64, 192) : new Uint8Array(128);
+
+/** BLAKE2b keyed with `tag` over scratch[0..len). */
+function hashScratch(tag: 0 | 1 | 2, len: number): Uint8Array {
+  if (WASM === null) return blake2bTagJs(tag, scratch, len);
+  const mem = WASM.mem;
+  mem.fill(0, 64 + len, 192);
+  WASM.h(tag, len);
+  return mem.slice(0, 32);
+}
 
 function leafOf(pos: number): Uint8Array {
   let l = leafCache[pos];
@@ -310,7 +320,7 @@ function leafOf(pos: number): Uint8Array {
     scratch[5] = (pos >>> 16) & 0xff;
     scratch[6] = (pos >>> 8) & 0xff;
     scratch[7] = pos & 0xff;
-    l = blake2bTag(0, scratch, 8);
+    l = hashScratch(0, 8);
     leafCache[pos] = l;
   }
   return l;
@@ -368,7 +378,7 @@ function node(lo: number, hi: number, depth: number): Uint8Array {
     const rem = shared & 7;
     if (rem !== 0) scratch[1 + nb] &= (0xff00 >>> rem) & 0xff;
     scratch.set(child, 2 + nb);
-    return blake2bTag(2, scratch, 2 + nb + 32);
+    return hashScratch(2, 2 + nb + 32);
   }
   let mid = lo;
   while (bit(keys[mid], depth) === 0) mid++;
@@ -376,7 +386,7 @@ function node(lo: number, hi: number, depth: number): Uint8Array {
   const right = node(mid, hi, depth + 1);
   scratch.set(left, 0);
   scratch.set(right, 32);
-  return blake2bTag(1, scratch, 64);
+  return hashScratch(1, 64);
 }
 
 /** SPEC 2.2 root(ids), equal to model/trie.ts idsRoot. */

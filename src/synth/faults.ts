@@ -3,7 +3,7 @@
 // visible). None of these blocks is finalized. Each fault is made by building a correct block
 // and then breaking exactly one thing, recomputing whatever must stay consistent (payload hash,
 // id), so the verdict is the intended one (SPEC 6: the first failing row).
-import type { BlockRecord, Header, Id, ServiceEvent } from '../model/types.js';
+import type { BlockRecord, Id, ServiceEvent } from '../model/types.js';
 import { toHex } from '../model/bytes.js';
 import { headerId } from '../model/ids.js';
 import { payloadHash } from '../model/payload.js';
@@ -280,49 +280,65 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * A fork whose own result carries an upgrade to version 4 (accepted: the state is v3, rules
- * hold); the first block with view >= activeView cannot replicate to v4. A sibling one view
- * earlier is still ok; the child of the failing block descends from invalid.
+ * A fork whose own results carry protocol-state upgrades, one version at a time (accepted:
+ * the rules hold), up to version 4: the first block with view >= the v4 activeView cannot
+ * replicate to v4. When the main chain is still below v3 the fork first upgrades itself to v3
+ * the same way. A sibling one view before the v4 activation is still ok; the child of the
+ * failing block descends from invalid.
  */
 function unsupportedVersion(main: Branch, ctx: FaultContext): { blocks: FaultBlock[]; entry: FaultManifestEntry } {
   const { builder, rng } = ctx;
-  if (main.snap.kv.version !== 3) throw new Error('unsupported-version fault needs a v3 main chain');
   const br = main.clone();
   const t = Number(main.snap.kv.finalizationSafetyThreshold);
-  const v = ctx.firstView;
   const blocks: FaultBlock[] = [];
-  const f1 = builder.build(br, { view: v, ...SEAL_ALL });
-  blocks.push({ record: f1.record, expectedVerdict: 'ok', built: f1 });
-  const f1Height = Number(f1.record.header.height);
-  // f3 (view v+2) seals f1's result: activeView must exceed v + 2 + t
-  const activeView = v + 2 + t + 1 + rng.int(5);
-  const upgrade: ServiceEvent = { type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: 4, activeView } };
-  const f2 = builder.build(br, { view: v + 1, ...SEAL_ALL, events: (hh) => (hh === f1Height ? [upgrade] : []) });
-  blocks.push({ record: f2.record, expectedVerdict: 'ok', built: f2 });
-  const f3 = builder.build(br, { view: v + 2, ...SEAL_ALL });
-  blocks.push({ record: f3.record, expectedVerdict: 'ok', built: f3 });
-  const i = f3.sealedEvents.indexOf(upgrade);
-  if (i < 0 || !f3.evolved.ok || f3.evolved.outcomes[i].outcome !== 'applied')
-    throw new Error('unsupported-version fault: the upgrade to v4 was not applied');
-  // a sibling one view before the activation: still v3, ok
-  const sib = br.clone();
-  const s1 = builder.build(sib, { view: activeView - 1, ...SEAL_ALL });
-  blocks.push({ record: s1.record, expectedVerdict: 'ok', built: s1 });
-  const f4 = builder.build(br, { view: activeView, ...SEAL_ALL });
-  if (f4.evolved.ok) throw new Error('unsupported-version fault: the activation block evolved');
-  blocks.push({ record: f4.record, expectedVerdict: 'unsupported-version', built: f4 });
-  const f5 = builder.build(br, { view: activeView + 1, ...SEAL_ALL });
-  blocks.push({ record: f5.record, expectedVerdict: 'descends-from-invalid', built: f5 });
-  const entry: FaultManifestEntry = {
-    kind: 'unsupported-version',
-    variant: `upgrade to v4 at view ${activeView} accepted on the fork, then activated`,
-    ...ref(f4.record, 'unsupported-version'),
-    parentId: toHex(f4.record.header.parentId),
-    children: [ref(f5.record, 'descends-from-invalid')],
-    okBlocks: [ref(f1.record, 'ok'), ref(f2.record, 'ok'), ref(f3.record, 'ok')],
-    siblings: [ref(s1.record, 'ok')],
+  const okBlocks: FaultBlockRef[] = [];
+  const ok = (b: Built) => {
+    blocks.push({ record: b.record, expectedVerdict: 'ok', built: b });
+    okBlocks.push(ref(b.record, 'ok'));
   };
-  return { blocks, entry };
+  let v = ctx.firstView;
+  for (;;) {
+    const target = br.snap.kv.version + 1;
+    const b1 = builder.build(br, { view: v, ...SEAL_ALL });
+    ok(b1);
+    const b1Height = Number(b1.record.header.height);
+    // b3 (view v+2) seals b1's result: activeView must exceed v + 2 + t
+    const activeView = v + 2 + t + 1 + rng.int(5);
+    const upgrade: ServiceEvent = { type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: target, activeView } };
+    const b2 = builder.build(br, { view: v + 1, ...SEAL_ALL, events: (hh) => (hh === b1Height ? [upgrade] : []) });
+    ok(b2);
+    const b3 = builder.build(br, { view: v + 2, ...SEAL_ALL });
+    ok(b3);
+    const i = b3.sealedEvents.indexOf(upgrade);
+    if (i < 0 || !b3.evolved.ok || b3.evolved.outcomes[i].outcome !== 'applied')
+      throw new Error(`unsupported-version fault: the upgrade to v${target} was not applied`);
+    if (target <= 3) {
+      // reach the activation view: this fork is now at `target`
+      const b4 = builder.build(br, { view: activeView, ...SEAL_ALL });
+      if (!b4.evolved.ok || b4.evolved.snapshot.kv.version !== target) throw new Error(`unsupported-version fault: v${target} did not activate`);
+      ok(b4);
+      v = activeView + 1;
+      continue;
+    }
+    // a sibling one view before the activation: still v3, ok
+    const sib = br.clone();
+    const s1 = builder.build(sib, { view: activeView - 1, ...SEAL_ALL });
+    blocks.push({ record: s1.record, expectedVerdict: 'ok', built: s1 });
+    const f = builder.build(br, { view: activeView, ...SEAL_ALL });
+    if (f.evolved.ok) throw new Error('unsupported-version fault: the activation block evolved');
+    blocks.push({ record: f.record, expectedVerdict: 'unsupported-version', built: f });
+    const child = builder.build(br, { view: activeView + 1, ...SEAL_ALL });
+    blocks.push({ record: child.record, expectedVerdict: 'descends-from-invalid', built: child });
+    const entry: FaultManifestEntry = {
+      kind: 'unsupported-version',
+      variant: `upgrade to v4 at view ${activeView} accepted on the fork, then activated${okBlocks.length > 3 ? ' (after the fork upgraded itself to v3)' : ''}`,
+      ...ref(f.record, 'unsupported-version'),
+      parentId: toHex(f.record.header.parentId),
+      children: [ref(child.record, 'descends-from-invalid')],
+      okBlocks,
+      siblings: [ref(s1.record, 'ok')],
+    };
+    return { blocks, entry };
+  }
 }
 
-export type { Header };

@@ -6,6 +6,36 @@
 //
 // Memory stays bounded whatever the length: only the tip of the main chain and a few pending
 // executions/results are kept; forks and fault branches are built and emitted at once.
+//
+// Storyline (heights as fractions of `blocks`; every event rides in an execution result and
+// takes effect when a later block seals it, a few blocks on):
+//   always   epochs: setup at 40% of the epoch, commit at 55%, transition after the final view
+//   0.03     version beacon (seq root+1): boundary 0.41.0 at 0.30
+//   0.06     an event of an unknown type (ignored)
+//   0.08     set-execution-component-version while v2 (rejected: needs v3)
+//   0.10     set-epoch-extension-view-count 2t-1 (rejected) and E+60 (applied)
+//   0.14+    eject a verification node (staking phase) + eject an unknown node (rejected)
+//   0.18     beacon moving the 0.41.0 boundary from 0.30 to 0.36, adding 0.42.0-rc.1 at 0.80
+//   0.20     fork (6 blocks) sealing its own upgrade-to-v3 event and a beacon
+//   0.22     upgrades: activeView <= V+t (rule 1), version 5 (rule 2), v3 accepted (~0.25)
+//   0.235    same-version replacement of the pending upgrade (rule 3 accepted, +20 views)
+//   0.24+    fork jumping to the activation view: v3 there before the main chain
+//   ~0.25    main chain activates v3
+//   0.26+    v3: execution 1.0, cadence 1.0, metering parameters; cadence with activationView
+//            <= V+t (rejected)
+//   0.33     fork sealing its own beacon and cadence version
+//   0.45     invalid beacon (versions decrease: rejected, sequence not consumed)
+//   0.50     execution 1.1 (far activation) and beacon 0.42.0 at 0.80; 0.505: 1.2 overwrites
+//            the pending 1.1 before it activates
+//   0.55+    EFM: the next epoch's setup is withheld; at the deadline the block enters
+//            fallback and extends the epoch; the late setup is ignored; a recover with a
+//            wrong counter is rejected; after the second extension a recover is applied and
+//            the chain transitions into the recovered epoch
+//   0.62     metering parameters with memoryLimit 2^64-2
+//   0.70+    eject an access node in the committed phase
+//   0.85     beacon 0.42.1 at 0.97
+//   random   abandoned forks of 1-4 blocks every ~forkEvery blocks (some seal their own event)
+// Faults (`--faults`) branch off the main chain between 0.35 and 0.92, one branch each.
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { BlockRecord, RootSnapshot, ServiceEvent } from '../model/types.js';
@@ -116,6 +146,8 @@ export interface SynthSummary {
   /** Block records emitted (all branches). */
   records: number;
   mainBlocks: number;
+  /** Abandoned forks built (storyline and random ones). */
+  forks: number;
   forkBlocks: number;
   faultBlocks: number;
   finalizedHeight: number;
@@ -248,6 +280,7 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
     rootHeight: o.rootHeight,
     records: 0,
     mainBlocks: 0,
+    forks: 0,
     forkBlocks: 0,
     faultBlocks: 0,
     finalizedHeight: o.rootHeight,
@@ -285,7 +318,8 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
       return spec.ownEvents!;
     };
     let view = sideView();
-    story.milestones.push({ height: forkBase + 1, view, what: `abandoned fork of ${spec.length} block(s) off height ${forkBase}: ${spec.label}` });
+    summary.forks++;
+    if (!spec.random) story.milestones.push({ height: forkBase + 1, view, what: `abandoned fork of ${spec.length} block(s) off height ${forkBase}: ${spec.label}` });
     for (let k = 0; k < spec.length; k++) {
       if (spec.jump !== undefined && spec.jump.index === k) view = Math.max(view, spec.jump.view);
       else if (k > 0 && sideRng.chance(0.15)) view += sideRng.range(1, 2);
@@ -301,20 +335,13 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
 
   const planned = planFaults(o);
   let nextFault = 0;
-  const deferred: PlannedFault[] = [];
   const tailStart = o.blocks - o.unfinalizedTail;
 
   for (let i = 1; i <= o.blocks; i++) {
     const h = o.rootHeight + i;
     // ---- side branches off the current main tip (siblings of block h)
-    while (nextFault < planned.length && planned[nextFault].height <= h) deferred.push(planned[nextFault++]);
-    for (let j = 0; j < deferred.length; ) {
-      const f = deferred[j];
-      if (f.kind === 'unsupported-version' && main.snap.kv.version !== 3) {
-        j++;
-        continue;
-      }
-      deferred.splice(j, 1);
+    while (nextFault < planned.length && planned[nextFault].height <= h) {
+      const f = planned[nextFault++];
       const firstView = sideView();
       const { blocks, entry } = injectFault(f.kind, f.index, main, { builder, rng: sideRng, firstView });
       for (const b of blocks) {
@@ -331,7 +358,7 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
       const own: ServiceEvent[] | undefined = length >= 4 && sideRng.chance(0.5)
         ? [{ type: 'set-epoch-extension-view-count', event: { value: Number(main.snap.kv.epochExtensionViewCount) + 7 } }]
         : undefined;
-      await buildFork({ label: own ? 'random fork with its own event' : 'random fork', length, ownEvents: own });
+      await buildFork({ label: own ? 'random fork with its own event' : 'random fork', length, ownEvents: own, random: true });
     }
 
     // ---- the main block
@@ -355,7 +382,6 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
     summary.tipHeight = h;
     await emit(built, built.record, { branch: 'main', expectedVerdict: 'ok', sealedEvents: built.sealedEvents });
   }
-  for (const f of deferred) summary.skippedFaults.push({ kind: f.kind, reason: 'the main chain never reached protocol state version 3 (storyline off or too few blocks)' });
   for (; nextFault < planned.length; nextFault++) summary.skippedFaults.push({ kind: planned[nextFault].kind, reason: 'beyond the last block' });
   return summary;
 }

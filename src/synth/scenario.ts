@@ -6,7 +6,7 @@
 // views, recover) are built with a safety margin over that lag. The storyline watches the
 // outcomes of its events on the main chain and retries the epoch events should one be rejected.
 import type {
-  EpochCommit, EpochSetup, EpochState, Id, KVStore, MeteringParams, RootSnapshot, ServiceEvent, U64, VersionBeacon,
+  EpochSetup, EpochState, Id, KVStore, MeteringParams, RootSnapshot, ServiceEvent, U64, VersionBeacon,
 } from '../model/types.js';
 import { ZERO, toHex } from '../model/bytes.js';
 import { epochStateId, headerId, resultId, setupId, commitId } from '../model/ids.js';
@@ -16,6 +16,7 @@ import { U64_MAX } from '../model/u64.js';
 import { makeSnapshot } from '../protocol/evolve.js';
 import type { EventOutcome, ProtocolSnapshot } from '../protocol/evolve.js';
 import { epochFinalView, phase } from '../protocol/epoch.js';
+import { meteringParamsEquals } from '../protocol/kvstore.js';
 import { Role } from '../model/types.js';
 import { Branch } from './chain.js';
 import type { Built } from './chain.js';
@@ -148,6 +149,8 @@ export interface ForkSpec {
   ownEvents?: ServiceEvent[];
   /** View of the fork block at this index (0-based), reached with a TC. */
   jump?: { index: number; view: number };
+  /** A background fork (not listed in the milestones). */
+  random?: boolean;
 }
 
 interface Act {
@@ -347,7 +350,8 @@ export class Storyline {
     }
     const am = a.kv.executionMeteringParameters;
     const bm = b.kv.executionMeteringParameters;
-    if (am !== undefined && bm !== undefined && am.current !== bm.current) this.milestone(h, v, 'execution metering parameters activated');
+    if (am !== undefined && bm !== undefined && !meteringParamsEquals(am.current, bm.current))
+      this.milestone(h, v, `execution metering parameters activated (memoryLimit ${bm.current.memoryLimit})`);
     const ca = Number(a.events.currentSetup.counter);
     const cb = Number(b.events.currentSetup.counter);
     if (ca !== cb) this.milestone(h, v, `epoch transition ${ca} -> ${cb}`);
@@ -452,6 +456,7 @@ export class Storyline {
       const up = main.snap.kv.versionUpgrade;
       if (up === null || Number(up.activationView) !== this.upgradeView) return false;
       const A = Number(up.activationView);
+      if (A - main.tipView > 2000) return false; // wait until the activation is near
       if (A - main.tipView < 4) return true;
       // a fork that skips ahead to the activation view: v3 there, while main is still v2
       this.forks.push({ label: 'fork reaching the activation view early', length: 3, jump: { index: 1, view: A } });
@@ -540,4 +545,3 @@ export class Storyline {
   }
 }
 
-export type { EpochCommit };

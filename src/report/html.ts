@@ -1,0 +1,895 @@
+// The HTML report (issue 6): a compact timeline model -> one self-contained HTML page (inline
+// CSS, inline SVG, inline script; no network, no external fonts). The page never has one DOM
+// element per block: lanes are runs of consecutive heights with equal values, and only non-ok
+// blocks and off-chain blocks get individual markers (capped by the model builder).
+//
+// Positions: every drawn element carries `data-a` (and `data-b`), height *offsets* from the
+// model's lowest height, so the inline script can re-lay the timeline out for any zoom range.
+// The server renders the full range at a nominal width, so the page is readable without script.
+//
+// Stable hooks (tests, tooling): `#summary[data-blocks][data-nonok][data-finalized-height]`,
+// `#timeline`, `.lane[data-lane=protocol|execution|cadence|required|epoch|phase|chain|forks]`,
+// `.run[data-value]`, `.invalid-marker[data-id][data-verdict][data-height]`,
+// `.fork-block[data-id]`, `.extension-marker`, `.beacon-marker`, `.conflict-marker`,
+// `#details[data-key]`, `#invalid-list`, `#version-map`; `body[data-ready="1"]` once the
+// script ran, `body[data-error]` if it failed. URL hash `#block=<id>` opens a block's details.
+import type { Verdict } from '../replay/evaluate.js';
+import type { ReportSummary } from '../replay/report.js';
+
+export const RUN_LANES = ['protocol', 'execution', 'cadence', 'required', 'epoch', 'phase', 'chain', 'forks'] as const;
+export type RunLane = (typeof RUN_LANES)[number];
+
+/** Consecutive heights (offsets a..b, inclusive) with one value. */
+export interface TimelineRun {
+  a: number;
+  b: number;
+  /** The value the run stands for (colour key); null where the value is absent or unknown. */
+  value: string | null;
+  /** Short text drawn inside the run when it fits. */
+  label: string;
+  /** A shorter label, drawn when `label` does not fit. */
+  short?: string;
+  /** Tooltip. */
+  title: string;
+  /** Extra CSS classes (e.g. `phase-fallback`, `source-retroactive`, `bad`). */
+  cls?: string;
+}
+
+/** A point event at one height (an epoch extension, a beacon, a finality conflict). */
+export interface TimelinePoint {
+  a: number;
+  title: string;
+  /** The details key of a block to open on click, if any. */
+  key?: string;
+}
+
+/** One individually drawn block: a non-ok block (marker) or an ok off-chain block (fork block). */
+export interface TimelineBlock {
+  /** Details key: the hex id, or `record-N` for a block without a readable id. */
+  key: string;
+  /** Height offset; null when the block has no readable height (drawn in the right gutter). */
+  a: number | null;
+  height: string | null;
+  /** `chain`: on the consistent finalized chain; `forks`: anywhere else. */
+  lane: 'chain' | 'forks';
+  /** Stack position among the individually drawn off-chain blocks of its height. */
+  stack: number;
+  verdict: Verdict;
+  finalized: boolean;
+  title: string;
+  /** Where the block's parent is drawn (stack null: on the finalized chain), when it is. */
+  parent?: { a: number; stack: number | null };
+}
+
+/** What the details panel shows for one block (JSON-safe: u64 values as strings). */
+export interface BlockDetails {
+  id: string | null;
+  record: number;
+  height: string | null;
+  view: string | null;
+  parentId: string | null;
+  finalized: boolean;
+  onChain: boolean;
+  verdict: Verdict;
+  failed: string[];
+  reasons: Record<string, string>;
+  events: { type: string; outcome: string; reason: string }[];
+  eventsTotal: number;
+  committedStateId: string | null;
+  computedStateId: string | null;
+  protocolStateVersion: number | null;
+  executionComponentVersion: string | null;
+  cadenceComponentVersion: string | null;
+  pendingUpgrade: string | null;
+  epochCounter: string | null;
+  epochPhase: string | null;
+  epochFinalView: string | null;
+  requiredVersion: string | null;
+}
+
+export interface TimelineModel {
+  title: string;
+  rootHeight: string;
+  rootId: string;
+  /** The lowest height drawn (the root's); offsets count from here. */
+  lowHeight: string;
+  highHeight: string;
+  /** highHeight - lowHeight (offsets run 0..span). */
+  span: number;
+  summary: ReportSummary;
+  runs: Record<RunLane, TimelineRun[]>;
+  /** Lanes whose runs were cut at the run cap. */
+  truncatedLanes: RunLane[];
+  extensions: TimelinePoint[];
+  beacons: TimelinePoint[];
+  conflicts: TimelinePoint[];
+  markers: TimelineBlock[];
+  forkBlocks: TimelineBlock[];
+  counts: { nonOk: number; offChain: number; noHeight: number };
+  /** The cap on individually drawn blocks (markers and fork blocks each). */
+  maxMarkers: number;
+  details: Record<string, BlockDetails>;
+  notes: string[];
+}
+
+// ---- geometry (the inline script repeats these few formulas) ----
+
+const NOMINAL_WIDTH = 1400;
+const LABEL_W = 190;
+const RIGHT_PAD = 16;
+const GUTTER_W = 56;
+const AXIS_H = 30;
+const LANE_H = 30;
+const LANE_GAP = 6;
+const CELL = 11;
+const MAX_ROWS = 8;
+/** Below this many pixels per height, fork connectors are hidden (they would only be noise). */
+const DENSE_CELL = 3;
+
+const LANE_TITLES: Record<RunLane, string> = {
+  protocol: 'Protocol state version',
+  execution: 'Execution component',
+  cadence: 'Cadence component',
+  required: 'Required version R(h)',
+  epoch: 'Epoch',
+  phase: 'Epoch phase',
+  chain: 'Finalized chain',
+  forks: 'Forks / not finalized',
+};
+
+export const VERDICT_COLORS: Record<Verdict, string> = {
+  'decode-error': '#67000d',
+  'id-mismatch': '#a50f15',
+  'payload-mismatch': '#d7301f',
+  'unknown-parent': '#807dba',
+  'bad-linkage': '#ec7014',
+  'descends-from-invalid': '#fdae6b',
+  'bad-seal': '#e7298a',
+  'unsupported-version': '#54278f',
+  'state-mismatch': '#cb181d',
+  ok: '#41ab5d',
+};
+
+const PALETTE = ['#a6cee3', '#b2df8a', '#fdbf6f', '#cab2d6', '#ffff99', '#8dd3c7', '#bebada', '#80b1d3', '#fccde5', '#ccebc5', '#fb9a99', '#d9d9d9'];
+const PHASE_COLORS: Record<string, string> = { staking: '#c6dbef', setup: '#fdd0a2', committed: '#c7e9c0', fallback: 'url(#hatch-fallback)' };
+const NULL_COLOR = 'url(#hatch-null)';
+
+// ---- escaping ----
+
+export function esc(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** JSON for a `<script type="application/json">` block: bigints as strings, `<` escaped. */
+export function embedJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+function count(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function fmt(v: unknown): string {
+  return v === null || v === undefined ? '—' : String(v);
+}
+
+// ---- rendering ----
+
+interface Layout {
+  width: number;
+  plotW: number;
+  /** Number of height cells (span + 1). */
+  n: number;
+}
+
+function xOf(l: Layout, o: number): number {
+  return LABEL_W + (o / l.n) * l.plotW;
+}
+
+function round(x: number): string {
+  return (Math.round(x * 10) / 10).toString();
+}
+
+function labelFits(label: string, width: number): boolean {
+  return label.length * 6.6 + 8 <= width;
+}
+
+function colorMap(runs: readonly TimelineRun[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const r of runs) if (r.value !== null && !m.has(r.value)) m.set(r.value, PALETTE[m.size % PALETTE.length]!);
+  return m;
+}
+
+function runFill(lane: RunLane, r: TimelineRun, colors: Map<string, string>): string {
+  if (lane === 'phase') return r.value === null ? NULL_COLOR : PHASE_COLORS[r.value] ?? NULL_COLOR;
+  if (lane === 'chain') return r.value === 'ok' ? '#74c476' : r.value === null ? NULL_COLOR : '#ef3b2c';
+  if (lane === 'forks') return '#fde0c5';
+  return r.value === null ? NULL_COLOR : colors.get(r.value)!;
+}
+
+function renderRuns(lane: RunLane, runs: readonly TimelineRun[], l: Layout, h: number): string {
+  const colors = colorMap(runs);
+  const out: string[] = [];
+  const labels: string[] = [];
+  for (const r of runs) {
+    const x0 = xOf(l, r.a);
+    const x1 = xOf(l, r.b + 1);
+    const w = Math.max(1, x1 - x0);
+    const cls = `run${r.value === null ? ' null-value' : ''}${r.cls ? ' ' + r.cls : ''}`;
+    const value = r.value === null ? '' : ` data-value="${esc(r.value)}"`;
+    out.push(
+      `<rect class="${cls}" data-kind="run" data-a="${r.a}" data-b="${r.b}"${value} x="${round(x0)}" y="3" width="${round(w)}" height="${h - 6}" fill="${esc(runFill(lane, r, colors))}"><title>${esc(r.title)}</title></rect>`,
+    );
+    if (r.label !== '') {
+      const text = labelFits(r.label, w) ? r.label : r.short !== undefined && labelFits(r.short, w) ? r.short : null;
+      const short = r.short === undefined ? '' : ` data-short="${esc(r.short)}"`;
+      labels.push(
+        `<text class="run-label" data-kind="label" data-a="${r.a}" data-b="${r.b}" data-full="${esc(r.label)}"${short} x="${round(x0 + w / 2)}" y="${h / 2 + 4}"${text === null ? ' style="display:none"' : ''}>${esc(text ?? r.label)}</text>`,
+      );
+    }
+  }
+  return out.join('') + labels.join('');
+}
+
+function markerX(l: Layout, b: TimelineBlock, col: number): number {
+  return b.a === null ? LABEL_W + l.plotW + 8 + col * CELL : xOf(l, b.a + 0.5) - 4.5 + col * CELL;
+}
+
+function renderBlock(l: Layout, b: TimelineBlock, yBase: number, isMarker: boolean): string {
+  const col = Math.floor(b.stack / MAX_ROWS);
+  const row = b.stack % MAX_ROWS;
+  const y = yBase + row * CELL;
+  const cls = isMarker ? `invalid-marker verdict-${b.verdict}` : 'fork-block';
+  const fin = b.finalized ? ' finalized' : '';
+  const fill = isMarker ? VERDICT_COLORS[b.verdict] : '#ffffff';
+  const a = b.a === null ? 'gutter' : String(b.a);
+  return (
+    `<rect class="${cls}${fin}" data-kind="mark" data-a="${a}" data-col="${col}" data-id="${esc(b.key)}" data-key="${esc(b.key)}" data-verdict="${b.verdict}"` +
+    ` data-height="${b.height === null ? '' : esc(b.height)}" x="${round(markerX(l, b, col))}" y="${y}" width="9" height="9" rx="${isMarker ? 1.5 : 4.5}" fill="${fill}"><title>${esc(b.title)}</title></rect>`
+  );
+}
+
+/** A connector from an off-chain block to its parent (in the forks lane's coordinates). */
+function renderLink(l: Layout, b: TimelineBlock): string {
+  if (b.a === null || b.parent === undefined) return '';
+  const col = Math.floor(b.stack / MAX_ROWS);
+  const y2 = 6 + (b.stack % MAX_ROWS) * CELL + 4.5;
+  const p = b.parent;
+  const pcol = p.stack === null ? 0 : Math.floor(p.stack / MAX_ROWS);
+  const y1 = p.stack === null ? -(LANE_GAP + LANE_H / 2) : 6 + (p.stack % MAX_ROWS) * CELL + 4.5;
+  const x1 = xOf(l, p.a + 0.5) + pcol * CELL;
+  const x2 = xOf(l, b.a + 0.5) + col * CELL;
+  return `<line class="fork-link" data-kind="link" data-a="${b.a}" data-col="${col}" data-pa="${p.a}" data-pcol="${pcol}" x1="${round(x1)}" y1="${y1}" x2="${round(x2)}" y2="${y2}"/>`;
+}
+
+function renderPoints(l: Layout, points: readonly TimelinePoint[], cls: string, shape: string): string {
+  return points
+    .map((p) => {
+      const key = p.key === undefined ? '' : ` data-key="${esc(p.key)}"`;
+      return `<g class="${cls}" data-kind="point" data-a="${p.a}"${key} transform="translate(${round(xOf(l, p.a + 0.5))},0)">${shape}<title>${esc(p.title)}</title></g>`;
+    })
+    .join('');
+}
+
+/** Tick step (in heights) giving about `want` ticks over `range` heights: 1, 2 or 5 times a power of ten. */
+function tickStep(range: number, want: number): number {
+  const raw = Math.max(1, range / want);
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+function renderAxis(l: Layout, low: bigint, totalH: number): string {
+  const step = tickStep(l.n, 10);
+  const lowN = Number(low);
+  const first = Math.ceil(lowN / step) * step - lowN;
+  const out: string[] = [];
+  for (let o = first; o < l.n; o += step) {
+    const x = xOf(l, o + 0.5);
+    out.push(`<g class="tick" transform="translate(${round(x)},0)"><line y1="${AXIS_H - 6}" y2="${totalH}"/><text y="${AXIS_H - 10}">${(low + BigInt(o)).toString()}</text></g>`);
+  }
+  return out.join('');
+}
+
+function laneHeight(lane: RunLane, forkRows: number): number {
+  if (lane === 'forks') return Math.max(LANE_H, 10 + forkRows * CELL);
+  return LANE_H;
+}
+
+function renderTimeline(m: TimelineModel): { svg: string; height: number } {
+  const l: Layout = { width: NOMINAL_WIDTH, plotW: NOMINAL_WIDTH - LABEL_W - RIGHT_PAD - GUTTER_W, n: m.span + 1 };
+  const offChain = [...m.markers.filter((b) => b.lane === 'forks'), ...m.forkBlocks];
+  const maxStack = offChain.reduce((x, b) => Math.max(x, b.stack + 1), 1);
+  const forkRows = Math.min(MAX_ROWS, maxStack);
+  let y = AXIS_H;
+  const lanes: string[] = [];
+  for (const lane of RUN_LANES) {
+    const h = laneHeight(lane, forkRows);
+    const parts: string[] = [];
+    parts.push(`<rect class="lane-bg" x="0" y="0" width="100%" height="${h}"/>`);
+    parts.push(`<text class="lane-label" x="10" y="${lane === 'forks' ? 18 : h / 2 + 4}">${esc(LANE_TITLES[lane])}</text>`);
+    const inner: string[] = [renderRuns(lane, m.runs[lane], l, h)];
+    if (lane === 'required') inner.push(renderPoints(l, m.beacons, 'beacon-marker', '<path d="M0,1 L-5,-7 L5,-7 Z" transform="translate(0,8)"/>'));
+    if (lane === 'epoch') inner.push(renderPoints(l, m.extensions, 'extension-marker', `<path d="M0,${h - 2} L-5,${h + 5} L5,${h + 5} Z"/><line y1="2" y2="${h - 2}"/>`));
+    if (lane === 'chain') {
+      inner.push(renderPoints(l, m.conflicts, 'conflict-marker', `<line y1="0" y2="${h}"/><path d="M-5,0 L5,0 L0,7 Z"/>`));
+      for (const b of m.markers) if (b.lane === 'chain') inner.push(renderBlock(l, b, (h - 9) / 2, true));
+    }
+    let gutter = '';
+    if (lane === 'forks') {
+      for (const b of m.forkBlocks) inner.push(renderLink(l, b));
+      for (const b of m.markers) if (b.lane === 'forks') inner.push(renderLink(l, b));
+      for (const b of m.forkBlocks) (b.a === null ? (gutter += renderBlock(l, b, 6, false)) : inner.push(renderBlock(l, b, 6, false)));
+      for (const b of m.markers) if (b.lane === 'forks') (b.a === null ? (gutter += renderBlock(l, b, 6, true)) : inner.push(renderBlock(l, b, 6, true)));
+    }
+    parts.push(`<g class="plot" clip-path="url(#plot-clip-${lane})">${inner.join('')}</g>`);
+    if (gutter !== '') parts.push(`<g class="gutter"><text class="gutter-label" x="${round(LABEL_W + l.plotW + 4)}" y="${h + 12}">no height</text>${gutter}</g>`);
+    const top = lane === 'forks' ? LANE_H + LANE_GAP : 10;
+    const clip = `<clipPath id="plot-clip-${lane}"><rect class="clip-rect" x="${LABEL_W}" y="${-top}" width="${round(l.plotW)}" height="${h + top + 10}"/></clipPath>`;
+    const truncated = m.truncatedLanes.includes(lane) ? ' data-truncated="1"' : '';
+    lanes.push(`<g class="lane" id="lane-${lane}" data-lane="${lane}" data-runs="${m.runs[lane].length}"${truncated} transform="translate(0,${y})">${clip}${parts.join('')}</g>`);
+    y += h + LANE_GAP;
+  }
+  const totalH = y + 14;
+  const defs =
+    '<defs>' +
+    '<pattern id="hatch-fallback" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#fcbba1"/><rect width="3.5" height="8" fill="#ef3b2c" opacity="0.55"/></pattern>' +
+    '<pattern id="hatch-null" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3f3f3"/><rect width="1.5" height="6" fill="#c8c8c8"/></pattern>' +
+    '</defs>';
+  const axis = `<g id="axis" data-total-height="${totalH}">${renderAxis(l, BigInt(m.lowHeight), totalH)}</g>`;
+  const dense = l.plotW / l.n < DENSE_CELL ? ' class="dense"' : '';
+  const svg =
+    `<svg id="timeline"${dense} xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Timeline of the spork by height" width="${NOMINAL_WIDTH}" height="${totalH}" ` +
+    `data-low="${esc(m.lowHeight)}" data-span="${m.span}" data-label-width="${LABEL_W}" data-right-pad="${RIGHT_PAD}" data-gutter="${GUTTER_W}">` +
+    `${defs}${axis}${lanes.join('')}</svg>`;
+  return { svg, height: totalH };
+}
+
+function verdictChips(s: ReportSummary): string {
+  const order: Verdict[] = ['ok', 'decode-error', 'id-mismatch', 'payload-mismatch', 'unknown-parent', 'bad-linkage', 'descends-from-invalid', 'bad-seal', 'unsupported-version', 'state-mismatch'];
+  return order
+    .filter((v) => (s.verdicts[v] ?? 0) > 0)
+    .map((v) => `<span class="chip" data-verdict="${v}" data-count="${s.verdicts[v]}"><i style="background:${VERDICT_COLORS[v]}"></i>${esc(v)} <b>${count(s.verdicts[v]!)}</b></span>`)
+    .join('');
+}
+
+function blockLink(key: string, text: string): string {
+  return `<a class="block-link" href="#block=${esc(encodeURIComponent(key))}">${esc(text)}</a>`;
+}
+
+function renderSummary(m: TimelineModel): string {
+  const s = m.summary;
+  const fi = s.firstInvalidFinalized;
+  const stat = (id: string, k: string, v: string, cls = '') => `<div class="stat${cls ? ' ' + cls : ''}" id="stat-${id}"><dt>${esc(k)}</dt><dd>${v}</dd></div>`;
+  const conflicts = s.finalityConflicts.map((c) => `${c.kind} at ${c.height}`).join(', ');
+  const stats = [
+    stat('blocks', 'Blocks', count(s.blocks)),
+    stat('heights', 'Heights', `${esc(m.lowHeight)} … ${esc(m.highHeight)}`),
+    stat('finalized', 'Finalized height', esc(String(s.finalizedHeight))),
+    stat('first-invalid', 'First invalid finalized', fi === null ? 'none' : `${blockLink(fi.id, `height ${fi.height}`)} <span class="verdict-text">${esc(fi.verdict)}</span>`, fi === null ? 'good' : 'bad'),
+    stat('conflicts', 'Finality conflicts', s.finalityConflicts.length === 0 ? 'none' : `${s.finalityConflicts.length}: ${esc(conflicts)}`, s.finalityConflicts.length === 0 ? 'good' : 'bad'),
+    stat('beacons', 'Beacons indexed', count(s.beacons.length)),
+    stat('beacon-issues', 'Beacon issues', s.beaconIssues.length === 0 ? 'none' : count(s.beaconIssues.length), s.beaconIssues.length === 0 ? '' : 'warn'),
+    stat('unknown-r', 'R(h) unknown', s.unknownVersionRanges.length === 0 ? 'nowhere' : s.unknownVersionRanges.map((r) => `${r.fromHeight}–${r.toHeight}`).slice(0, 4).join(', ') + (s.unknownVersionRanges.length > 4 ? ' …' : ''), s.unknownVersionRanges.length === 0 ? '' : 'warn'),
+  ];
+  if (s.versionWarnings.length > 0) stats.push(stat('seal-lag', 'Seal-lag warnings', count(s.versionWarnings.length), 'warn'));
+  if (s.unknownServiceEvents > 0) stats.push(stat('unknown-events', 'Unknown service events', count(s.unknownServiceEvents), 'warn'));
+  const nonOk = m.counts.nonOk;
+  const headline = nonOk === 0 && s.finalityConflicts.length === 0 ? '<span class="headline good">every block ok</span>' : `<span class="headline bad">${count(nonOk)} block${nonOk === 1 ? '' : 's'} not ok${s.finalityConflicts.length > 0 ? ', finality conflict' : ''}</span>`;
+  const notes = m.notes.map((n) => `<li>${esc(n)}</li>`).join('');
+  return (
+    `<header id="summary" data-blocks="${s.blocks}" data-nonok="${nonOk}" data-finalized-height="${esc(String(s.finalizedHeight))}" data-first-invalid="${fi === null ? '' : esc(fi.id)}" data-conflicts="${s.finalityConflicts.length}" data-beacon-issues="${s.beaconIssues.length}">` +
+    `<div class="title-row"><h1>${esc(m.title)}</h1>${headline}</div>` +
+    `<div class="root-line">root height ${esc(m.rootHeight)} · root id <code>${esc(m.rootId)}</code></div>` +
+    `<dl class="stats">${stats.join('')}</dl>` +
+    `<div class="chips" id="verdict-counts">${verdictChips(s)}</div>` +
+    (notes === '' ? '' : `<ul class="notes" id="notes">${notes}</ul>`) +
+    `</header>`
+  );
+}
+
+function renderLegend(): string {
+  const v = (Object.keys(VERDICT_COLORS) as Verdict[]).filter((x) => x !== 'ok').map((x) => `<span><i class="sq" style="background:${VERDICT_COLORS[x]}"></i>${esc(x)}</span>`).join('');
+  const p = ['staking', 'setup', 'committed'].map((x) => `<span><i class="sq" style="background:${PHASE_COLORS[x]}"></i>${x}</span>`).join('');
+  return (
+    `<div class="legend" id="legend">${v}<span><i class="sq" style="background:#fff;border:1px solid #555;border-radius:50%"></i>ok, off the finalized chain</span>` +
+    `${p}<span><i class="sq fallback"></i>fallback (EFM)</span><span><i class="tri"></i>epoch extension</span><span><i class="tri down"></i>beacon sealed</span>` +
+    `<span><i class="sq" style="background:#e6e6e6"></i>absent / unknown</span></div>`
+  );
+}
+
+function renderInvalidList(m: TimelineModel): string {
+  const rows = m.markers
+    .map((b) => {
+      const d = m.details[b.key];
+      const failed = d?.failed.join(', ') ?? '';
+      return `<tr class="invalid-row" data-key="${esc(b.key)}"><td>${esc(b.height ?? '—')}</td><td>${esc(d?.view ?? '—')}</td><td>${blockLink(b.key, b.key.length > 20 ? b.key.slice(0, 16) + '…' : b.key)}</td><td><span class="vdot" style="background:${VERDICT_COLORS[b.verdict]}"></span>${esc(b.verdict)}</td><td>${esc(failed)}</td><td>${b.finalized ? 'yes' : ''}</td></tr>`;
+    })
+    .join('');
+  const more = m.counts.nonOk > m.markers.length ? `<p class="note">Showing ${count(m.markers.length)} of ${count(m.counts.nonOk)} blocks that are not ok.</p>` : '';
+  const body = m.markers.length === 0 ? '<p class="empty">Every block is ok.</p>' : `<div class="scroll"><table id="invalid-list"><thead><tr><th>height</th><th>view</th><th>id</th><th>verdict</th><th>failed checks</th><th>finalized</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  return `<section id="invalid-section"><h2>Blocks that are not ok (${count(m.counts.nonOk)})</h2>${more}${body}</section>`;
+}
+
+const VERSION_MAP_CAP = 2000;
+
+function renderVersionMap(m: TimelineModel): string {
+  const vm = m.summary.versionMap;
+  const low = BigInt(m.lowHeight);
+  const rows = vm
+    .slice(0, VERSION_MAP_CAP)
+    .map((r) => {
+      const a = Number(BigInt(r.fromHeight) - low);
+      const b = Number(BigInt(r.toHeight) - low);
+      return `<tr class="version-row" data-a="${a}" data-b="${b}" title="click to zoom the timeline to these heights"><td>${r.fromHeight}</td><td>${r.toHeight}</td><td>${fmt(r.protocolStateVersion)}</td><td>${esc(fmt(r.executionComponentVersion))}</td><td>${esc(fmt(r.cadenceComponentVersion))}</td><td>${esc(r.requiredVersion ?? 'unknown')}</td></tr>`;
+    })
+    .join('');
+  const more = vm.length > VERSION_MAP_CAP ? `<p class="note">Showing the first ${count(VERSION_MAP_CAP)} of ${count(vm.length)} rows.</p>` : '';
+  return (
+    `<section id="version-map-section"><h2>Version map (finalized chain)</h2>${more}<div class="scroll"><table id="version-map"><thead><tr><th>from height</th><th>to height</th><th>protocol state</th><th>execution</th><th>cadence</th><th>required version</th></tr></thead><tbody>${rows}</tbody></table></div></section>`
+  );
+}
+
+function renderBeacons(m: TimelineModel): string {
+  const s = m.summary;
+  if (s.beacons.length === 0 && s.beaconIssues.length === 0 && s.versionWarnings.length === 0 && s.retroactiveRanges.length === 0) {
+    return `<section id="beacons-section"><h2>Version beacons</h2><p class="empty">No version beacon was sealed on the finalized chain.</p></section>`;
+  }
+  const cap = 1000;
+  const beacons = s.beacons
+    .slice(0, cap)
+    .map((b) => `<tr class="beacon-row"><td>${b.sealHeight}</td><td>${b.emittedAtHeight}</td><td>${b.sequence}</td><td>${esc(b.boundaries.map((x) => `${x.version}@${x.blockHeight}`).join(', '))}</td></tr>`)
+    .join('');
+  const issues = s.beaconIssues
+    .slice(0, cap)
+    .map((i) => {
+      const what = i.kind === 'sequence-gap' ? `expected sequence ${i.expected}, got ${i.sequence}` : `sequence ${i.sequence}: ${i.reason}`;
+      return `<tr class="beacon-issue-row" data-kind="${esc(i.kind)}"><td>${i.sealHeight}</td><td>${esc(i.kind)}</td><td>${esc(what)}</td></tr>`;
+    })
+    .join('');
+  const warn = s.versionWarnings.map((w) => `<li>heights ${w.fromHeight}–${w.toHeight}: sealed beacons require ${esc(w.sealBased)}, emitted ones ${esc(w.emissionBased)} (sealing lagged)</li>`).join('');
+  const retro = s.retroactiveRanges.map((r) => `<li>heights ${r.fromHeight}–${r.toHeight}: ${esc(r.version)} applied retroactively</li>`).join('');
+  return (
+    `<section id="beacons-section"><h2>Version beacons</h2>` +
+    (beacons === '' ? '' : `<div class="scroll short"><table id="beacons"><thead><tr><th>sealed at</th><th>emitted at</th><th>sequence</th><th>boundaries</th></tr></thead><tbody>${beacons}</tbody></table></div>`) +
+    (issues === '' ? '' : `<h3>Issues</h3><div class="scroll short"><table id="beacon-issues"><thead><tr><th>sealed at</th><th>kind</th><th>detail</th></tr></thead><tbody>${issues}</tbody></table></div>`) +
+    (warn === '' ? '' : `<h3>Seal-lag warnings</h3><ul>${warn}</ul>`) +
+    (retro === '' ? '' : `<h3>Retroactive ranges</h3><ul>${retro}</ul>`) +
+    `</section>`
+  );
+}
+
+const CSS = `
+*{box-sizing:border-box}
+body{margin:0;font:13px/1.4 "DejaVu Sans",Verdana,Arial,sans-serif;color:#1d1d1f;background:#f6f7f9}
+code,.mono{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:12px}
+a{color:#0b57d0}
+header#summary{background:#fff;border-bottom:1px solid #dde1e6;padding:12px 20px 10px}
+.title-row{display:flex;align-items:baseline;gap:16px;flex-wrap:wrap}
+h1{font-size:19px;margin:0}
+h2{font-size:15px;margin:0 0 8px}
+h3{font-size:13px;margin:12px 0 6px}
+.headline{font-weight:bold;padding:2px 10px;border-radius:10px}
+.headline.good{background:#e3f4e5;color:#1b5e20}.headline.bad{background:#fde3e1;color:#9b1c12}
+.root-line{color:#555;margin:3px 0 8px;word-break:break-all}
+dl.stats{display:flex;flex-wrap:wrap;gap:8px;margin:0}
+.stat{background:#f4f6f8;border:1px solid #e3e6ea;border-radius:6px;padding:5px 10px;min-width:120px}
+.stat dt{font-size:11px;color:#666;text-transform:uppercase;letter-spacing:.03em}
+.stat dd{margin:0;font-weight:bold;font-size:14px}
+.stat.good{border-color:#a5d6a7;background:#f0f9f1}.stat.bad{border-color:#ef9a9a;background:#fdf0ef}.stat.warn{border-color:#ffcc80;background:#fff8ec}
+.verdict-text{font-weight:normal;color:#9b1c12}
+.chips{margin-top:8px;display:flex;flex-wrap:wrap;gap:6px}
+.chip{background:#fff;border:1px solid #dde1e6;border-radius:12px;padding:1px 9px;font-size:12px}
+.chip i,.legend i.sq,.vdot{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}
+.notes{margin:8px 0 0;padding-left:18px;color:#8a5300}
+main{padding:10px 20px 30px}
+section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:10px 14px;margin-bottom:12px}
+#timeline-section{position:relative}
+#controls{display:flex;align-items:center;gap:6px;flex-wrap:wrap;margin-bottom:6px}
+#controls button{font:inherit;padding:2px 10px;border:1px solid #b8bec6;border-radius:4px;background:#fff;cursor:pointer}
+#controls button:hover{background:#eef2f7}
+#controls input{font:inherit;width:120px;padding:2px 4px;border:1px solid #b8bec6;border-radius:4px}
+#view-readout{color:#555;margin-left:8px}
+#timeline{display:block;width:100%;user-select:none;cursor:grab;touch-action:none}
+#timeline.dragging{cursor:grabbing}
+.lane-bg{fill:#f4f6f9;fill-opacity:.75}
+.lane-label{font-size:12px;font-weight:bold;fill:#333}
+.run{stroke:#fff;stroke-width:.6}
+.run.source-retroactive{stroke:#333;stroke-dasharray:3 2;stroke-width:1}
+.run-label{font-size:11px;fill:#1d1d1f;text-anchor:middle;pointer-events:none}
+.lane[data-lane=chain] .run-label,.lane[data-lane=forks] .run-label{display:none}
+.tick line{stroke:#d5d9de;stroke-width:1}
+.tick text{font-size:10px;fill:#666;text-anchor:middle}
+.invalid-marker{stroke:#1d1d1f;stroke-width:.8;cursor:pointer}
+.fork-block{stroke:#444;stroke-width:1;cursor:pointer}
+.invalid-marker.finalized,.fork-block.finalized{stroke-width:2}
+.invalid-marker:hover,.fork-block:hover{stroke:#0b57d0;stroke-width:2}
+.selected{stroke:#0b57d0 !important;stroke-width:3 !important}
+.extension-marker path{fill:#b30000}.extension-marker line{stroke:#b30000;stroke-width:1.5;stroke-dasharray:2 2}
+.beacon-marker path{fill:#1d4ed8}
+.conflict-marker line{stroke:#9b1c12;stroke-width:2}.conflict-marker path{fill:#9b1c12}
+.beacon-marker,.conflict-marker,.extension-marker{cursor:default}
+.fork-link{stroke:#8a8f98;stroke-width:1.2;fill:none}
+#timeline.dense .fork-link{display:none}
+.gutter-label{font-size:10px;fill:#777}
+.legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:11.5px;color:#444;margin-top:6px}
+.legend i.sq.fallback{background:repeating-linear-gradient(45deg,#fcbba1 0 4px,#f08070 4px 7px)}
+.legend i.tri{display:inline-block;width:0;height:0;border-left:5px solid transparent;border-right:5px solid transparent;border-bottom:8px solid #b30000;margin-right:5px}
+.legend i.tri.down{border-bottom:0;border-top:8px solid #1d4ed8}
+#details{position:fixed;top:12px;right:12px;width:440px;max-height:calc(100vh - 24px);overflow:auto;background:#fff;border:1px solid #9aa4b0;border-radius:8px;box-shadow:0 8px 28px rgba(0,0,0,.22);padding:12px 14px;z-index:10}
+#details[hidden]{display:none}
+#details .dhead{display:flex;justify-content:space-between;align-items:center;margin-bottom:6px}
+#details h2{margin:0}
+#details-close{font:inherit;border:1px solid #b8bec6;background:#fff;border-radius:4px;cursor:pointer;padding:0 8px}
+#details dl{display:grid;grid-template-columns:130px 1fr;gap:3px 10px;margin:0}
+#details dt{color:#666}
+#details dd{margin:0;overflow-wrap:anywhere}
+#details dd.mono{word-break:break-all}
+#details .verdict-badge{display:inline-block;color:#fff;border-radius:4px;padding:0 6px;font-weight:bold}
+#details ul{margin:2px 0;padding-left:18px}
+#details table{margin-top:4px}
+table{border-collapse:collapse;width:100%;font-size:12px}
+th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #eceff2;vertical-align:top}
+th{background:#f4f6f8;position:sticky;top:0}
+tr.version-row{cursor:pointer}tr.version-row:hover,tr.invalid-row:hover{background:#eef4ff}
+.scroll{max-height:320px;overflow:auto}.scroll.short{max-height:220px}
+.note{color:#8a5300;margin:4px 0}.empty{color:#666;margin:4px 0}
+footer{color:#888;font-size:11px;padding:0 20px 20px}
+`;
+
+/** The whole page for a model. Deterministic: the same model gives the same bytes. */
+export function renderHtml(m: TimelineModel): string {
+  const { svg } = renderTimeline(m);
+  const data = {
+    low: m.lowHeight,
+    span: m.span,
+    geometry: { labelWidth: LABEL_W, rightPad: RIGHT_PAD, gutter: GUTTER_W, cell: CELL, denseCell: DENSE_CELL },
+    verdictColors: VERDICT_COLORS,
+    maxMarkers: m.maxMarkers,
+    details: m.details,
+  };
+  const controls =
+    `<div id="controls"><button type="button" id="zoom-in" title="zoom in (or mouse wheel over the timeline)">+</button>` +
+    `<button type="button" id="zoom-out" title="zoom out">−</button><button type="button" id="zoom-reset" title="whole spork (or double-click)">reset</button>` +
+    `<label>from <input id="range-from" inputmode="numeric" value="${esc(m.lowHeight)}"></label><label>to <input id="range-to" inputmode="numeric" value="${esc(m.highHeight)}"></label>` +
+    `<button type="button" id="range-apply">show</button><span id="view-readout">heights ${esc(m.lowHeight)} – ${esc(m.highHeight)}</span></div>`;
+  const details =
+    `<aside id="details" hidden aria-live="polite"><div class="dhead"><h2>Block</h2><button type="button" id="details-close" title="close">×</button></div><div id="details-body"></div></aside>`;
+  return (
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">` +
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">` +
+    `<meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(m.title)}</title><style>${CSS}</style></head>\n` +
+    `<body data-ready="0">${renderSummary(m)}<main>` +
+    `<section id="timeline-section"><h2>Timeline by height</h2>${controls}${svg}${renderLegend()}</section>` +
+    `${details}${renderInvalidList(m)}${renderVersionMap(m)}${renderBeacons(m)}</main>` +
+    `<footer>spork-replay HTML report · drag to pan, wheel to zoom, double-click to reset · click a marker for the block's details</footer>\n` +
+    `<script type="application/json" id="report-data">${embedJson(data)}</script>\n` +
+    `<script>(${clientMain.toString()})();</script>\n</body></html>\n`
+  );
+}
+
+// ---- the inline script (serialised with Function.prototype.toString: self-contained, no imports) ----
+
+function clientMain(): void {
+  const w: any = globalThis as any;
+  const doc: any = w.document;
+  const body: any = doc.body;
+  const fail = (e: any): void => {
+    body.dataset.error = String((e && (e.stack || e.message)) || e);
+  };
+  w.addEventListener('error', (ev: any) => fail(ev.error || ev.message));
+  try {
+    const data = JSON.parse(doc.getElementById('report-data').textContent);
+    const svg = doc.getElementById('timeline');
+    const NS = 'http://www.w3.org/2000/svg';
+    const G = data.geometry;
+    const n: number = data.span + 1;
+    const low = BigInt(data.low);
+    const lowN = Number(data.low);
+    const minRange = Math.min(n, 10);
+    let va = 0;
+    let vb = n;
+    let width = 0;
+    let plotW = 0;
+    const runs: any[] = Array.from(svg.querySelectorAll('[data-kind="run"]'));
+    const labels: any[] = Array.from(svg.querySelectorAll('[data-kind="label"]'));
+    const marks: any[] = Array.from(svg.querySelectorAll('[data-kind="mark"]'));
+    const points: any[] = Array.from(svg.querySelectorAll('[data-kind="point"]'));
+    const links: any[] = Array.from(svg.querySelectorAll('[data-kind="link"]'));
+    const clips: any[] = Array.from(svg.querySelectorAll('.clip-rect'));
+    const gutterLabels: any[] = Array.from(svg.querySelectorAll('.gutter-label'));
+    const axis = doc.getElementById('axis');
+    const totalH = Number(axis.getAttribute('data-total-height'));
+    const num = (el: any, k: string): number => Number(el.getAttribute(k));
+    const xOf = (o: number): number => G.labelWidth + ((o - va) / (vb - va)) * plotW;
+    const clampX = (x: number): number => Math.max(-1e6, Math.min(1e6, x));
+    const r1 = (x: number): string => String(Math.round(x * 10) / 10);
+    const heightText = (o: number): string => (low + BigInt(Math.max(0, Math.min(n - 1, Math.floor(o))))).toString();
+
+    const tickStep = (range: number, want: number): number => {
+      const raw = Math.max(1, range / want);
+      const p = Math.pow(10, Math.floor(Math.log10(raw)));
+      for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
+      return 10 * p;
+    };
+
+    const layout = (): void => {
+      width = Math.max(600, Math.floor(svg.getBoundingClientRect().width || 1400));
+      plotW = width - G.labelWidth - G.rightPad - G.gutter;
+      svg.setAttribute('width', String(width));
+      for (const c of clips) c.setAttribute('width', r1(plotW));
+      for (const g of gutterLabels) g.setAttribute('x', r1(G.labelWidth + plotW + 4));
+      for (const el of runs) {
+        const x0 = clampX(xOf(num(el, 'data-a')));
+        const x1 = clampX(xOf(num(el, 'data-b') + 1));
+        el.setAttribute('x', r1(x0));
+        el.setAttribute('width', r1(Math.max(1, x1 - x0)));
+      }
+      for (const el of labels) {
+        const x0 = Math.max(G.labelWidth, xOf(num(el, 'data-a')));
+        const x1 = Math.min(G.labelWidth + plotW, xOf(num(el, 'data-b') + 1));
+        const full = el.getAttribute('data-full');
+        const short = el.getAttribute('data-short');
+        const fits = (t: string | null): boolean => t !== null && x1 - x0 >= t.length * 6.6 + 8;
+        const text = fits(full) ? full : fits(short) ? short : null;
+        el.style.display = text === null ? 'none' : '';
+        if (text !== null) {
+          if (el.textContent !== text) el.textContent = text;
+          el.setAttribute('x', r1((x0 + x1) / 2));
+        }
+      }
+      for (const el of marks) {
+        const a = el.getAttribute('data-a');
+        const col = num(el, 'data-col');
+        const x = a === 'gutter' ? G.labelWidth + plotW + 8 + col * G.cell : clampX(xOf(Number(a) + 0.5) - 4.5 + col * G.cell);
+        el.setAttribute('x', r1(x));
+      }
+      for (const el of links) {
+        el.setAttribute('x1', r1(clampX(xOf(num(el, 'data-pa') + 0.5) + num(el, 'data-pcol') * G.cell)));
+        el.setAttribute('x2', r1(clampX(xOf(num(el, 'data-a') + 0.5) + num(el, 'data-col') * G.cell)));
+      }
+      for (const el of points) el.setAttribute('transform', `translate(${r1(clampX(xOf(num(el, 'data-a') + 0.5)))},0)`);
+      while (axis.firstChild) axis.removeChild(axis.firstChild);
+      const step = tickStep(vb - va, Math.max(3, Math.floor(plotW / 110)));
+      const startO = Math.max(0, Math.floor(va));
+      let first = Math.ceil((lowN + startO) / step) * step - lowN;
+      for (let o = first; o < Math.min(n, vb); o += step) {
+        const x = xOf(o + 0.5);
+        if (x < G.labelWidth || x > G.labelWidth + plotW) continue;
+        const g = doc.createElementNS(NS, 'g');
+        g.setAttribute('class', 'tick');
+        g.setAttribute('transform', `translate(${r1(x)},0)`);
+        const line = doc.createElementNS(NS, 'line');
+        line.setAttribute('y1', '24');
+        line.setAttribute('y2', String(totalH));
+        const t = doc.createElementNS(NS, 'text');
+        t.setAttribute('y', '20');
+        t.textContent = (low + BigInt(o)).toString();
+        g.appendChild(line);
+        g.appendChild(t);
+        axis.appendChild(g);
+      }
+      doc.getElementById('view-readout').textContent = `heights ${heightText(va)} – ${heightText(vb - 1)} (${Math.round(vb - va).toLocaleString('en-US')} of ${n.toLocaleString('en-US')})`;
+      svg.classList.toggle('dense', plotW / (vb - va) < G.denseCell);
+      svg.setAttribute('data-view', `${va},${vb}`);
+    };
+
+    let pending = false;
+    const schedule = (): void => {
+      if (pending) return;
+      pending = true;
+      w.requestAnimationFrame(() => {
+        pending = false;
+        layout();
+      });
+    };
+    const setView = (a: number, b: number): void => {
+      let range = Math.max(minRange, Math.min(n, b - a));
+      a = Math.max(0, Math.min(n - range, a));
+      va = a;
+      vb = a + range;
+      schedule();
+    };
+    const zoomAt = (o: number, factor: number): void => {
+      const range = Math.max(minRange, Math.min(n, (vb - va) * factor));
+      const t = (o - va) / (vb - va);
+      setView(o - t * range, o - t * range + range);
+    };
+    const offsetAtClientX = (cx: number): number => {
+      const rect = svg.getBoundingClientRect();
+      return va + ((cx - rect.left - G.labelWidth) / plotW) * (vb - va);
+    };
+
+    svg.addEventListener(
+      'wheel',
+      (ev: any) => {
+        ev.preventDefault();
+        zoomAt(offsetAtClientX(ev.clientX), Math.exp(ev.deltaY * 0.0015));
+      },
+      { passive: false },
+    );
+    let drag: any = null;
+    svg.addEventListener('pointerdown', (ev: any) => {
+      if (ev.target.closest('[data-key]')) return;
+      drag = { x: ev.clientX, va, vb, moved: false };
+      svg.setPointerCapture(ev.pointerId);
+      svg.classList.add('dragging');
+    });
+    svg.addEventListener('pointermove', (ev: any) => {
+      if (drag === null) return;
+      const dx = ev.clientX - drag.x;
+      if (Math.abs(dx) > 2) drag.moved = true;
+      const shift = (dx / plotW) * (drag.vb - drag.va);
+      setView(drag.va - shift, drag.vb - shift);
+    });
+    const endDrag = (): void => {
+      drag = null;
+      svg.classList.remove('dragging');
+    };
+    svg.addEventListener('pointerup', endDrag);
+    svg.addEventListener('pointercancel', endDrag);
+    svg.addEventListener('dblclick', () => setView(0, n));
+    svg.addEventListener('click', (ev: any) => {
+      const el = ev.target.closest('[data-key]');
+      if (el) w.location.hash = 'block=' + encodeURIComponent(el.getAttribute('data-key'));
+    });
+    doc.getElementById('zoom-in').addEventListener('click', () => zoomAt((va + vb) / 2, 0.5));
+    doc.getElementById('zoom-out').addEventListener('click', () => zoomAt((va + vb) / 2, 2));
+    doc.getElementById('zoom-reset').addEventListener('click', () => setView(0, n));
+    doc.getElementById('range-apply').addEventListener('click', () => {
+      const f = Number(doc.getElementById('range-from').value) - lowN;
+      const t = Number(doc.getElementById('range-to').value) - lowN;
+      if (Number.isFinite(f) && Number.isFinite(t) && t >= f) setView(f, t + 1);
+    });
+    for (const tr of Array.from(doc.querySelectorAll('tr.version-row')) as any[]) {
+      tr.addEventListener('click', () => {
+        const a = num(tr, 'data-a');
+        const b = num(tr, 'data-b') + 1;
+        const pad = Math.max(1, (b - a) * 0.05);
+        setView(a - pad, b + pad);
+        svg.scrollIntoView({ block: 'nearest' });
+      });
+    }
+    w.addEventListener('resize', schedule);
+
+    // ---- details panel ----
+    const panel = doc.getElementById('details');
+    const panelBody = doc.getElementById('details-body');
+    const el = (tag: string, text?: string, cls?: string): any => {
+      const e = doc.createElement(tag);
+      if (text !== undefined) e.textContent = text;
+      if (cls !== undefined) e.className = cls;
+      return e;
+    };
+    const show = (v: any): string => (v === null || v === undefined || v === '' ? '—' : String(v));
+    const closeDetails = (): void => {
+      panel.hidden = true;
+      panel.removeAttribute('data-key');
+      for (const m of Array.from(doc.querySelectorAll('.selected')) as any[]) m.classList.remove('selected');
+    };
+    const resolve = (key: string): string => {
+      if (data.details[key] !== undefined || key.length < 6) return key;
+      const hits = Object.keys(data.details).filter((k) => k.startsWith(key.toLowerCase()));
+      return hits.length === 1 ? hits[0] : key;
+    };
+    const openDetails = (wanted: string): void => {
+      const key = resolve(wanted);
+      const d = data.details[key];
+      for (const m of Array.from(doc.querySelectorAll('.selected')) as any[]) m.classList.remove('selected');
+      while (panelBody.firstChild) panelBody.removeChild(panelBody.firstChild);
+      panel.hidden = false;
+      panel.setAttribute('data-key', key);
+      if (d === undefined) {
+        panelBody.appendChild(el('p', `No details for ${key}: only the first ${data.maxMarkers} blocks that are not ok, and the first ${data.maxMarkers} off-chain blocks, are in this page.`, 'empty'));
+        return;
+      }
+      panel.setAttribute('data-verdict', d.verdict);
+      const dl = el('dl');
+      const row = (k: string, v: any): any => {
+        dl.appendChild(el('dt', k));
+        const dd = el('dd');
+        if (v !== null && typeof v === 'object') dd.appendChild(v);
+        else dd.textContent = show(v);
+        dl.appendChild(dd);
+        return dd;
+      };
+      row('id', d.id).className = 'mono block-id';
+      row('height', d.height);
+      row('view', d.view);
+      const parentLink = d.parentId !== null && data.details[d.parentId] !== undefined ? el('a', d.parentId) : null;
+      if (parentLink) parentLink.href = '#block=' + d.parentId;
+      row('parent', parentLink ?? d.parentId).className = 'mono';
+      row('finalized', d.finalized ? (d.onChain ? 'yes (on the finalized chain)' : 'yes, but off the consistent chain') : 'no');
+      const badge = el('span', d.verdict, 'verdict-badge');
+      badge.style.background = data.verdictColors[d.verdict] ?? '#555';
+      row('verdict', badge);
+      row('failed checks', d.failed.length === 0 ? 'none' : d.failed.join(', '));
+      const reasons = Object.keys(d.reasons);
+      if (reasons.length > 0) {
+        const ul = el('ul', undefined, 'reasons');
+        for (const k of reasons) {
+          const li = el('li');
+          li.appendChild(el('b', k + ': '));
+          li.appendChild(doc.createTextNode(d.reasons[k]));
+          ul.appendChild(li);
+        }
+        row('reasons', ul);
+      }
+      row('committed state', d.committedStateId).className = 'mono';
+      row('computed state', d.computedStateId).className = 'mono';
+      row('protocol state v', d.protocolStateVersion);
+      row('execution comp.', d.executionComponentVersion);
+      row('cadence comp.', d.cadenceComponentVersion);
+      if (d.pendingUpgrade !== null) row('pending upgrade', d.pendingUpgrade);
+      row('epoch', d.epochCounter === null ? null : `${d.epochCounter} (${show(d.epochPhase)}, final view ${show(d.epochFinalView)})`);
+      if (d.onChain) row('required version', d.requiredVersion ?? 'unknown');
+      panelBody.appendChild(dl);
+      panelBody.appendChild(el('h3', `Service events (${d.eventsTotal})`));
+      if (d.events.length === 0) panelBody.appendChild(el('p', 'none', 'empty'));
+      else {
+        const table = el('table', undefined, 'events');
+        const head = el('tr');
+        for (const h of ['type', 'outcome', 'reason']) head.appendChild(el('th', h));
+        table.appendChild(head);
+        for (const e of d.events) {
+          const tr = el('tr', undefined, 'event-row');
+          tr.appendChild(el('td', e.type));
+          tr.appendChild(el('td', e.outcome));
+          tr.appendChild(el('td', e.reason));
+          table.appendChild(tr);
+        }
+        panelBody.appendChild(table);
+        if (d.eventsTotal > d.events.length) panelBody.appendChild(el('p', `${d.eventsTotal - d.events.length} more not shown`, 'note'));
+      }
+      for (const m of Array.from(doc.querySelectorAll('[data-key]')) as any[]) {
+        if (m.getAttribute('data-key') === key && m.matches('.invalid-marker,.fork-block')) m.classList.add('selected');
+      }
+      if (d.height !== null) {
+        const o = Number(BigInt(d.height) - low);
+        if (o < va || o >= vb) {
+          const range = vb - va;
+          setView(o - range / 2, o + range / 2);
+        }
+      }
+    };
+    // `#block=<id or unique prefix>` opens a block's details; `#range=<from>-<to>` shows those
+    // heights; both can be combined with `&`.
+    const onHash = (): void => {
+      const params: Record<string, string> = {};
+      for (const part of String(w.location.hash || '').replace(/^#/, '').split('&')) {
+        const i = part.indexOf('=');
+        if (i > 0) params[part.slice(0, i)] = decodeURIComponent(part.slice(i + 1));
+      }
+      const range = /^(\d+)-(\d+)$/.exec(params.range ?? '');
+      if (range) {
+        const f = Number(range[1]) - lowN;
+        const t = Number(range[2]) - lowN;
+        if (t >= f) setView(f, t + 1);
+      }
+      if (params.block !== undefined) openDetails(params.block);
+      else closeDetails();
+    };
+    doc.getElementById('details-close').addEventListener('click', () => {
+      try {
+        if (w.location.hash) w.history.replaceState(null, '', w.location.pathname + w.location.search);
+      } catch {
+        w.location.hash = '';
+      }
+      closeDetails();
+    });
+    w.addEventListener('hashchange', onHash);
+    w.addEventListener('keydown', (ev: any) => {
+      if (ev.key === 'Escape' && !panel.hidden) doc.getElementById('details-close').click();
+    });
+
+    layout();
+    onHash();
+    layout();
+    body.dataset.ready = '1';
+  } catch (e) {
+    fail(e);
+  }
+}

@@ -25,6 +25,8 @@
 //   --profile           also CPU-profile the integrity stage and the replay in one thread
 //                       (node --cpu-prof) and print the hottest functions
 //   --rebuild           regenerate the archive and re-import the store
+//   --prepare-only      only generate and import (fill the cache), measure nothing
+//   --label TEXT        a note kept in the results (e.g. which code was measured)
 //   --out FILE          results file (default bench/results.json)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -69,6 +71,8 @@ interface Options {
   native: boolean;
   profile: boolean;
   rebuild: boolean;
+  prepareOnly: boolean;
+  label: string | null;
   out: string;
 }
 
@@ -84,6 +88,8 @@ function parseArgs(argv: string[]): Options {
     native: true,
     profile: false,
     rebuild: false,
+    prepareOnly: false,
+    label: null,
     out: join(ROOT, 'bench', 'results.json'),
   };
   const int = (name: string, v: string | undefined, min: number): number => {
@@ -108,6 +114,8 @@ function parseArgs(argv: string[]): Options {
       case '--no-native': o.native = false; break;
       case '--profile': o.profile = true; break;
       case '--rebuild': o.rebuild = true; break;
+      case '--prepare-only': o.prepareOnly = true; break;
+      case '--label': o.label = String(next()); break;
       case '--out': o.out = resolve(String(next())); break;
       case '--help': case '-h':
         console.log(readFileSync(SELF, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
@@ -502,6 +510,14 @@ function profileChild(kind: 'integrity' | 'replay', store: string): ReturnType<t
 
 // ------------------------------------------------------------------ main
 
+/** The commit measured and whether the work tree differed from it (null outside a git checkout). */
+function gitState(): { commit: string; dirtyFiles: number } | null {
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  if (head.status !== 0) return null;
+  const st = spawnSync('git', ['status', '--porcelain', '--', 'src', 'bench'], { cwd: ROOT, encoding: 'utf8' });
+  return { commit: head.stdout.trim(), dirtyFiles: st.stdout.split('\n').filter((l) => l !== '').length };
+}
+
 function best(runs: ChildResult[]): ChildResult {
   return runs.reduce((a, b) => (b.blocksPerSecond > a.blocksPerSecond ? b : a));
 }
@@ -528,6 +544,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const prep = await prepare(o);
   console.error(`bench: store ${prep.store}: ${prep.records} records, ${(prep.storeBytes / 2 ** 20).toFixed(0)} MiB`);
+  if (o.prepareOnly) return;
   warmPageCache(prep.store);
   const nativeAvailable = o.native && existsSync(NATIVE);
   if (o.native && !nativeAvailable) console.log('native baseline not built: run npm run native:build');
@@ -535,7 +552,8 @@ async function main(): Promise<void> {
   const results: any = {
     startedAt: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadavg() },
-    options: { blocks: o.blocks, threads: o.threads, seed: o.seed, faults: o.faults, repeat: o.repeat },
+    options: { blocks: o.blocks, threads: o.threads, seed: o.seed, faults: o.faults, repeat: o.repeat, label: o.label },
+    code: gitState(),
     dataset: { ...prep, storeMiB: Math.round(prep.storeBytes / 2 ** 20) },
     tsIntegrity: {} as Record<number, ChildResult>,
     tsReplay: {} as Record<number, ChildResult>,
@@ -632,6 +650,7 @@ async function main(): Promise<void> {
       mib(ti?.maxRssKiB), mib(tr?.maxRssKiB), mib(na?.maxRssKiB),
     ];
   });
+  if (o.label !== null) console.log(`\n${o.label}`);
   console.log(`\nspork-replay bench: ${prep.records} records (${o.blocks} main blocks, seed ${o.seed}), store ${results.dataset.storeMiB} MiB, ${results.machine.cpus} CPUs (${results.machine.cpuModel}), node ${process.version}`);
   console.log('blocks/s (records per second); TS threads = piscina workers (0 = main thread); RSS = peak of the run');
   const la = (x: number[]) => x.map((v) => v.toFixed(1)).join(' ');

@@ -144,7 +144,7 @@ async function buildStore(dir: string, synthBlocks: number): Promise<string> {
 }
 
 async function main(): Promise<number> {
-  const seconds = arg('--seconds', 4);
+  const seconds = arg('--seconds', 6);
   const connections = arg('--connections', 10);
   const synth = arg('--synth', 0);
   const fuzzCount = arg('--fuzz', 1000);
@@ -172,13 +172,13 @@ async function main(): Promise<number> {
     const step = Math.max(1, Math.ceil(heights.length / 2000));
     const paths = heights.filter((_, i) => i % step === 0);
     const out = (s: string) => process.stdout.write(s + '\n');
-    out(`bench:http: ${label}, ${paths.length} finalized heights queried as /blocks/<height>, ${connections} connections, ${seconds} s per run, loopback ${HOST}`);
+    out(`bench:http: ${label}, ${paths.length} finalized heights queried as /blocks/<height>, ${connections} connections, ${seconds} s per side in 4 interleaved rounds (median), loopback ${HOST}`);
 
     // warm-up (JIT; every path once per connection, so the answer cache holds them all), then
     // interleaved rounds so drift hits both sides alike
     await cannon(ceiling.port, ['/'], 1, connections);
     await cannon(app.port, paths, 60, connections, connections * paths.length);
-    const rounds = 2;
+    const rounds = 4;
     const ceil: Measured[] = [];
     const pts: Measured[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -188,8 +188,13 @@ async function main(): Promise<number> {
     await cannon(uncached.port, paths, 0.5, connections);
     const cold = await cannon(uncached.port, paths, seconds / rounds, connections);
     const mean = (xs: Measured[], f: (m: Measured) => number) => xs.reduce((a, m) => a + f(m), 0) / xs.length;
-    const ceilRps = mean(ceil, (m) => m.rps);
-    const ptRps = mean(pts, (m) => m.rps);
+    // median of the rounds: a shared machine's noise hits single rounds
+    const median = (xs: Measured[]) => {
+      const v = xs.map((m) => m.rps).sort((a, b) => a - b);
+      return v.length % 2 === 1 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+    };
+    const ceilRps = median(ceil);
+    const ptRps = median(pts);
     const ratio = ptRps / ceilRps;
     const row = (name: string, rps: number, ms: Measured[]) =>
       out(`  ${name.padEnd(44)} ${Math.round(rps).toString().padStart(7)} req/s   p50 ${mean(ms, (m) => m.p50).toFixed(1)} ms   p99 ${mean(ms, (m) => m.p99).toFixed(1)} ms   non-2xx ${ms.reduce((a, m) => a + m.non2xx, 0)}   errors ${ms.reduce((a, m) => a + m.errors, 0)}`);

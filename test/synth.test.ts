@@ -17,7 +17,6 @@ import type { EventOutcome, ProtocolSnapshot } from '../src/protocol/evolve.js';
 import { phase } from '../src/protocol/epoch.js';
 import { synthesize, writeSporkArchive, parseFaults, FAULT_KINDS } from '../src/synth/index.js';
 import type { SynthBlockInfo, SynthOptions, SynthSummary } from '../src/synth/index.js';
-import { idsRootFast, blake2bTag, blake2bTagJs } from '../src/synth/fasthash.js';
 import { blake2bKeyed } from '../src/model/hash.js';
 import { Rng } from '../src/synth/rng.js';
 
@@ -190,28 +189,6 @@ function miniReplay(bytes: Uint8Array): { root: RootSnapshot; blocks: Evaluated[
 }
 
 // ------------------------------------------------------------------ tests
-
-test('fast trie and BLAKE2b agree with the model implementations', () => {
-  const rng = new Rng('trie-test');
-  for (let len = 1; len <= 128; len += 7) {
-    const d = rng.bytes(len);
-    for (const tag of [0, 1, 2] as const) {
-      assert.equal(toHex(blake2bTag(tag, d, len)), toHex(blake2bKeyed(tag, d)));
-      assert.equal(toHex(blake2bTagJs(tag, d, len)), toHex(blake2bKeyed(tag, d)));
-    }
-  }
-  for (let n = 0; n < 24; n++) {
-    const ids: Id[] = Array.from({ length: n }, () => rng.bytes(32));
-    if (n > 4) {
-      ids.push(ids[1]); // repeated id
-      ids[2] = Uint8Array.from(ids[3]);
-      ids[2][31] ^= 1; // long shared prefix
-      ids[0] = Uint8Array.from(ids[3]);
-      ids[0][9] ^= 0x10;
-    }
-    assert.equal(toHex(idsRootFast(ids)), toHex(idsRoot(ids)), `n=${n}`);
-  }
-});
 
 test('parseFaults', () => {
   const got = parseFaults('bad-seal:2,decode-error').sort((a, b) => a.kind.localeCompare(b.kind));

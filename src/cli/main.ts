@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../util/errors.js';
 import { registerImport, registerExport } from './import.js';
 import { registerReplay, registerVersions } from './replay.js';
+import { registerSynth } from './synth.js';
 import { registerBootstrap } from './bootstrap.js';
 import { registerInspect } from './inspect.js';
 import { registerServe } from './serve.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)');
+  registerSynth(program);
   registerImport(program);
   registerExport(program);
   registerReplay(program);

@@ -416,7 +416,7 @@ export class TimelineBuilder {
       notes.push(`Only the first ${this.maxMarkers} ok blocks off the finalized chain are drawn individually; the forks lane shades every height that has any.`);
     }
     if (this.noHeight > 0) notes.push(`${this.noHeight} block(s) have no readable height; they are drawn in the "no height" gutter.`);
-    if (summary.finalizedHeight < this.high) notes.push(`Heights above ${summary.finalizedHeight} are not finalized: only the forks lane shows them.`);
+    if (summary.finalizedHeight < this.high) notes.push(`Heights above ${summary.finalizedHeight} are not on the finalized chain: only the forks lane shows them.`);
 
     const beacons: TimelinePoint[] = summary.beacons.slice(0, this.maxMarkers).map((b) => ({
       a: off(b.sealHeight),

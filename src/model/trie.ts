@@ -1,6 +1,7 @@
 // root(ids): the compressed binary Patricia trie of SPEC 2.2 (flow-go storage/merkle).
 // Keys are read MSB-first, bit 0 left; nodes hashed with BLAKE2b-256 keyed by a one-byte tag.
 import { blake2b256, blake2bKeyed } from './hash.js';
+import { hashTagScratch, tagScratch } from './blake2b.js';
 import { compareBytes } from './bytes.js';
 import type { Id } from './types.js';
 
@@ -28,9 +29,15 @@ function sharedBits(a: Uint8Array, b: Uint8Array, from: number, end: number): nu
 
 /** Bits [from, from+n) of `key`, packed MSB-first and zero-padded, written at `out[at..]`. */
 function packBits(key: Uint8Array, from: number, n: number, out: Uint8Array, at: number): void {
-  const bytes = (n + 7) >>> 3;
-  out.fill(0, at, at + bytes);
-  for (let j = 0; j < n; j++) if (bit(key, from + j)) out[at + (j >>> 3)] |= 0x80 >>> (j & 7);
+  const nb = (n + 7) >>> 3;
+  const start = from >>> 3;
+  const off = from & 7;
+  for (let j = 0; j < nb; j++) {
+    const k = start + j;
+    out[at + j] = off === 0 ? key[k] : ((key[k] << off) | (k + 1 < key.length ? key[k + 1] >>> (8 - off) : 0)) & 0xff;
+  }
+  const rem = n & 7;
+  if (rem !== 0) out[at + nb - 1] &= (0xff00 >>> rem) & 0xff;
 }
 
 export function leafHash(value: Uint8Array): Uint8Array {
@@ -83,19 +90,89 @@ function node(keys: Uint8Array[], values: Uint8Array[], lo: number, hi: number, 
   return fullHash(node(keys, values, lo, mid, depth + 1, keyBits), node(keys, values, mid, hi, depth + 1, keyBits));
 }
 
-const positions: Uint8Array[] = [];
-function positionValue(i: number): Uint8Array {
-  let v = positions[i];
-  if (v === undefined) {
-    v = new Uint8Array(8);
-    new DataView(v.buffer).setUint32(4, i);
-    positions[i] = v;
+// ---- root(ids): 32-byte keys, node preimages written in place (the common, hot case) ----
+
+const leafCache: Uint8Array[] = [];
+
+/** Leaf of the value "position i as 8-byte big-endian"; cached (a payload has few positions). */
+function leafOf(pos: number): Uint8Array {
+  let l = leafCache[pos];
+  if (l === undefined) {
+    tagScratch.fill(0, 0, 8);
+    tagScratch[4] = (pos >>> 24) & 0xff;
+    tagScratch[5] = (pos >>> 16) & 0xff;
+    tagScratch[6] = (pos >>> 8) & 0xff;
+    tagScratch[7] = pos & 0xff;
+    l = hashTagScratch(LEAF, 8);
+    if (pos < 65536) leafCache[pos] = l;
   }
-  return v;
+  return l;
+}
+
+/** Leading bits, from bit `from`, shared by the 32-byte keys `a` and `b`. */
+function sharedBits32(a: Uint8Array, b: Uint8Array, from: number): number {
+  let i = from >>> 3;
+  const off = from & 7;
+  if (off !== 0) {
+    const x = ((a[i] ^ b[i]) << off) & 0xff;
+    if (x !== 0) return Math.clz32(x) - 24;
+    i++;
+  }
+  let n = i * 8 - from;
+  for (; i < 32; i++) {
+    const x = a[i] ^ b[i];
+    if (x !== 0) return n + Math.clz32(x) - 24;
+    n += 8;
+  }
+  return 256 - from;
+}
+
+function idNode(keys: Uint8Array[], pos: number[], lo: number, hi: number, depth: number): Uint8Array {
+  if (depth === 256) return leafOf(pos[lo]);
+  const shared = sharedBits32(keys[lo], keys[hi - 1], depth);
+  if (shared > 0) {
+    const child = idNode(keys, pos, lo, hi, depth + shared);
+    const nb = (shared + 7) >>> 3;
+    tagScratch[0] = shared >>> 8;
+    tagScratch[1] = shared & 0xff;
+    packBits(keys[lo], depth, shared, tagScratch, 2);
+    tagScratch.set(child, 2 + nb);
+    return hashTagScratch(SHORT, 2 + nb + 32);
+  }
+  let mid = lo;
+  while (bit(keys[mid], depth) === 0) mid++;
+  const left = idNode(keys, pos, lo, mid, depth + 1);
+  const right = idNode(keys, pos, mid, hi, depth + 1);
+  tagScratch.set(left, 0);
+  tagScratch.set(right, 32);
+  return hashTagScratch(FULL, 64);
+}
+
+function compare32(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
 }
 
 /** SPEC 2.2 root(ids): key = id, value = its list position as 8-byte big-endian. */
 export function idsRoot(ids: readonly Id[]): Id {
-  if (ids.length === 0) return EMPTY_ROOT;
-  return trieRoot(ids.map((id, i) => [id, positionValue(i)] as const));
+  const n = ids.length;
+  if (n === 0) return EMPTY_ROOT;
+  // insertion sort by key (payload lists are short); a repeated id keeps its last position
+  const keys: Uint8Array[] = [];
+  const pos: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = ids[i];
+    let j = keys.length;
+    let dup = -1;
+    while (j > 0) {
+      const c = compare32(keys[j - 1], id);
+      if (c === 0) { dup = j - 1; break; }
+      if (c < 0) break;
+      j--;
+    }
+    if (dup >= 0) { pos[dup] = i; continue; }
+    keys.splice(j, 0, id);
+    pos.splice(j, 0, i);
+  }
+  return idNode(keys, pos, 0, keys.length, 0);
 }

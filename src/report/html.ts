@@ -378,7 +378,10 @@ function renderSummary(m: TimelineModel): string {
   if (s.versionWarnings.length > 0) stats.push(stat('seal-lag', 'Seal-lag warnings', count(s.versionWarnings.length), 'warn'));
   if (s.unknownServiceEvents > 0) stats.push(stat('unknown-events', 'Unknown service events', count(s.unknownServiceEvents), 'warn'));
   const nonOk = m.counts.nonOk;
-  const headline = nonOk === 0 && s.finalityConflicts.length === 0 ? '<span class="headline good">every block ok</span>' : `<span class="headline bad">${count(nonOk)} block${nonOk === 1 ? '' : 's'} not ok${s.finalityConflicts.length > 0 ? ', finality conflict' : ''}</span>`;
+  const problems: string[] = [];
+  if (nonOk > 0) problems.push(`${count(nonOk)} block${nonOk === 1 ? '' : 's'} not ok`);
+  if (s.finalityConflicts.length > 0) problems.push(`finality conflict${s.finalityConflicts.length === 1 ? '' : 's'}`);
+  const headline = problems.length === 0 ? '<span class="headline good">every block ok</span>' : `<span class="headline bad">${problems.join(', ')}</span>`;
   const notes = m.notes.map((n) => `<li>${esc(n)}</li>`).join('');
   return (
     `<header id="summary" data-blocks="${s.blocks}" data-nonok="${nonOk}" data-finalized-height="${esc(String(s.finalizedHeight))}" data-first-invalid="${fi === null ? '' : esc(fi.id)}" data-conflicts="${s.finalityConflicts.length}" data-beacon-issues="${s.beaconIssues.length}">` +
@@ -589,7 +592,7 @@ function clientMain(): void {
     const n: number = data.span + 1;
     const low = BigInt(data.low);
     const lowN = Number(data.low);
-    const minRange = Math.min(n, 10);
+    const minRange = Math.min(n, 2);
     let va = 0;
     let vb = n;
     let width = 0;
@@ -674,6 +677,12 @@ function clientMain(): void {
       }
       doc.getElementById('view-readout').textContent = `heights ${heightText(va)} – ${heightText(vb - 1)} (${Math.round(vb - va).toLocaleString('en-US')} of ${n.toLocaleString('en-US')})`;
       svg.classList.toggle('dense', plotW / (vb - va) < G.denseCell);
+      const from = doc.getElementById('range-from');
+      const to = doc.getElementById('range-to');
+      if (doc.activeElement !== from && doc.activeElement !== to) {
+        from.value = heightText(va);
+        to.value = heightText(vb - 1);
+      }
       svg.setAttribute('data-view', `${va},${vb}`);
     };
 

@@ -69,7 +69,7 @@ function isRootBlock(recordBytes: Uint8Array, rootBlockBytes: Uint8Array): boole
 
 export async function importArchive(store: BlockStore, path: string, opts: ImportOptions = {}): Promise<ImportStats> {
   const batchRecords = opts.batchRecords ?? 4096;
-  const reader = new ArchiveReader(path, { decode: false, copy: true });
+  const reader = new ArchiveReader(path, { decode: false, copy: false });
   const stats: ImportStats = { archiveRecords: 0, stored: 0, duplicates: 0, decodeErrors: 0, resumedFrom: null, alreadyImported: false };
   try {
     let header;

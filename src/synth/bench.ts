@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { synthesize, writeSporkArchive } from './index.js';
 import { encodeBlockRecord } from '../model/archive.js';
-import { blake2bBackend } from './fasthash.js';
+import { blake2bBackend } from '../model/blake2b.js';
 
 async function main(): Promise<void> {
   const blocks = Number(process.argv[2] ?? 50_000);

@@ -24,7 +24,8 @@ import { evolve } from '../protocol/evolve.js';
 import type { EvolveResult, ProtocolSnapshot } from '../protocol/evolve.js';
 import { AGG_SIG_BYTES, BLS_SIG_BYTES, makeCommittee } from './identities.js';
 import type { Committee } from './identities.js';
-import { payloadHashFast } from './fasthash.js';
+import { payloadHashFromRoots } from '../model/payload.js';
+import { idsRoot } from '../model/trie.js';
 import { BytePool, Rng } from './rng.js';
 
 export interface ChainParams {
@@ -274,8 +275,9 @@ export class BlockBuilder {
     }
 
     const payload: Payload = { guarantees, seals, receipts, results, protocolStateId };
-    const payloadHash = payloadHashFast(
-      guarantees.map(guaranteeId), seals.map(sealId), receipts.map(receiptStubId), resultIds, protocolStateId,
+    const payloadHash = payloadHashFromRoots(
+      [idsRoot(guarantees.map(guaranteeId)), idsRoot(seals.map(sealId)), idsRoot(receipts.map(receiptStubId)), idsRoot(resultIds)],
+      protocolStateId,
     );
     const header: Header = {
       chainId: this.params.chainId,

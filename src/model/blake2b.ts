@@ -1,12 +1,8 @@
-// Fast payload-hash helpers for the generator. BLAKE2b-256 keyed with a one-byte tag (SPEC 2.2
-// trie nodes) is computed with a hand-written compression function whose key block is compressed
-// once per tag: every trie node then costs exactly one compression (inputs are <= 128 bytes),
-// where a general-purpose BLAKE2b call re-derives the keyed state each time. `idsRootFast` is
-// the same trie as model/trie.ts `idsRoot` (the tests compare them) with cached leaf hashes and
-// no per-call maps or sorting allocations.
-import { sha3 } from '../model/hash.js';
-import { EMPTY_ROOT } from '../model/trie.js';
-import type { Id } from '../model/types.js';
+// BLAKE2b-256 keyed with a one-byte tag (RFC 7693; the trie node hash of SPEC 2.2), for inputs
+// of 1..128 bytes: the key block is compressed once per tag, so every trie node costs exactly
+// one compression, where a general-purpose BLAKE2b call re-derives the keyed state each time.
+// The compression runs in a tiny generated WebAssembly module (native 64-bit arithmetic), or in
+// portable JS where WebAssembly is unavailable; the module checks itself against the JS at load.
 
 // BLAKE2b IV as (low, high) 32-bit pairs.
 const IV = new Uint32Array([
@@ -297,144 +293,18 @@ export function blake2bTag(tag: 0 | 1 | 2, data: Uint8Array, len: number): Uint8
 /** True when the WebAssembly compression is in use. */
 export const blake2bBackend: 'wasm' | 'js' = WASM === null ? 'js' : 'wasm';
 
-// ---- the ids trie (SPEC 2.2 root(ids)) ----
 
-const leafCache: Uint8Array[] = [];
-/** Node input: written in place in the WebAssembly input block when available. */
-const scratch = WASM !== null ? WASM.mem.subarray(64, 192) : new Uint8Array(128);
+/**
+ * A 128-byte input block to write a node's preimage into in place (the WebAssembly input block
+ * when available: no copy), hashed by `hashTagScratch`.
+ */
+export const tagScratch: Uint8Array = WASM !== null ? WASM.mem.subarray(64, 192) : new Uint8Array(128);
 
-/** BLAKE2b keyed with `tag` over scratch[0..len). */
-function hashScratch(tag: 0 | 1 | 2, len: number): Uint8Array {
-  if (WASM === null) return blake2bTagJs(tag, scratch, len);
+/** BLAKE2b-256 keyed with `tag` over tagScratch[0..len), 1 <= len <= 128. */
+export function hashTagScratch(tag: 0 | 1 | 2, len: number): Uint8Array {
+  if (WASM === null) return blake2bTagJs(tag, tagScratch, len);
   const mem = WASM.mem;
   mem.fill(0, 64 + len, 192);
   WASM.h(tag, len);
   return mem.slice(0, 32);
-}
-
-function leafOf(pos: number): Uint8Array {
-  let l = leafCache[pos];
-  if (l === undefined) {
-    scratch.fill(0, 0, 8);
-    scratch[4] = (pos >>> 24) & 0xff;
-    scratch[5] = (pos >>> 16) & 0xff;
-    scratch[6] = (pos >>> 8) & 0xff;
-    scratch[7] = pos & 0xff;
-    l = hashScratch(0, 8);
-    leafCache[pos] = l;
-  }
-  return l;
-}
-
-function bit(key: Uint8Array, i: number): number {
-  return (key[i >>> 3] >>> (7 - (i & 7))) & 1;
-}
-
-/** Leading bits, from bit `from`, shared by the 32-byte keys `a` and `b`. */
-function sharedBits(a: Uint8Array, b: Uint8Array, from: number): number {
-  let i = from >>> 3;
-  const off = from & 7;
-  if (off !== 0) {
-    const x = ((a[i] ^ b[i]) << off) & 0xff;
-    if (x !== 0) return Math.clz32(x) - 24;
-    i++;
-  }
-  let n = i * 8 - from;
-  for (; i < 32; i++) {
-    const x = a[i] ^ b[i];
-    if (x !== 0) return n + Math.clz32(x) - 24;
-    n += 8;
-  }
-  return 256 - from;
-}
-
-function cmp32(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return 0;
-}
-
-let keys: Uint8Array[] = [];
-let vals: number[] = [];
-
-function node(lo: number, hi: number, depth: number): Uint8Array {
-  if (depth === 256) return leafOf(vals[lo]);
-  const shared = sharedBits(keys[lo], keys[hi - 1], depth);
-  if (shared > 0) {
-    const child = node(lo, hi, depth + shared);
-    const nb = (shared + 7) >>> 3;
-    const key = keys[lo];
-    scratch[0] = shared >>> 8;
-    scratch[1] = shared & 0xff;
-    const start = depth >>> 3;
-    const off = depth & 7;
-    if (off === 0) {
-      for (let j = 0; j < nb; j++) scratch[2 + j] = key[start + j];
-    } else {
-      for (let j = 0; j < nb; j++) {
-        const k = start + j;
-        scratch[2 + j] = ((key[k] << off) | (k + 1 < 32 ? key[k + 1] >>> (8 - off) : 0)) & 0xff;
-      }
-    }
-    const rem = shared & 7;
-    if (rem !== 0) scratch[1 + nb] &= (0xff00 >>> rem) & 0xff;
-    scratch.set(child, 2 + nb);
-    return hashScratch(2, 2 + nb + 32);
-  }
-  let mid = lo;
-  while (bit(keys[mid], depth) === 0) mid++;
-  const left = node(lo, mid, depth + 1);
-  const right = node(mid, hi, depth + 1);
-  scratch.set(left, 0);
-  scratch.set(right, 32);
-  return hashScratch(1, 64);
-}
-
-/** SPEC 2.2 root(ids), equal to model/trie.ts idsRoot. */
-export function idsRootFast(ids: readonly Id[]): Id {
-  const n = ids.length;
-  if (n === 0) return EMPTY_ROOT;
-  // sort positions by key (insertion sort: lists are short); a repeated id keeps its last position
-  const k: Uint8Array[] = [];
-  const p: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = ids[i];
-    let j = k.length;
-    let dup = -1;
-    while (j > 0) {
-      const c = cmp32(k[j - 1], id);
-      if (c === 0) {
-        dup = j - 1;
-        break;
-      }
-      if (c < 0) break;
-      j--;
-    }
-    if (dup >= 0) {
-      p[dup] = i;
-      continue;
-    }
-    k.splice(j, 0, id);
-    p.splice(j, 0, i);
-  }
-  const savedK = keys;
-  const savedV = vals;
-  keys = k;
-  vals = p;
-  try {
-    return node(0, k.length, 0);
-  } finally {
-    keys = savedK;
-    vals = savedV;
-  }
-}
-
-/** SPEC 2.2 payload hash from the four element-id lists and the protocol state id. */
-const phBuf = new Uint8Array(160);
-export function payloadHashFast(guaranteeIds: readonly Id[], sealIds: readonly Id[], receiptIds: readonly Id[], resultIds: readonly Id[], protocolStateId: Id): Id {
-  phBuf.set(idsRootFast(guaranteeIds), 0);
-  phBuf.set(idsRootFast(sealIds), 32);
-  phBuf.set(idsRootFast(receiptIds), 64);
-  phBuf.set(idsRootFast(resultIds), 96);
-  phBuf.set(protocolStateId, 128);
-  return sha3(phBuf);
 }

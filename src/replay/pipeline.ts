@@ -9,7 +9,7 @@ import { makeSnapshot, snapshotReport, type ProtocolSnapshot } from '../protocol
 import { concatKey, orderKey } from '../store/keys.js';
 import { decodeStoredRecord } from './decode.js';
 import { validateRoot } from '../store/root.js';
-import type { BlockStore } from '../store/store.js';
+import { RESULTS_START, type BlockStore } from '../store/store.js';
 import { InputError } from '../util/errors.js';
 import { Evaluator, type BlockResult, type RootContext } from './evaluate.js';
 import { linkHeader } from './facts.js';
@@ -76,8 +76,15 @@ const FLUSH_EVERY = 4096;
  */
 export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts: ReplayOptions): Promise<void> {
   if (opts.full) {
+    // results keep msgpackr's shared structures under a key of their own: remove by range
+    let keys: Buffer[] = [];
+    const drop = () => store.env.transactionSync(() => { for (const k of keys) store.results.removeSync(k); });
+    for (const k of store.results.getKeys({ start: RESULTS_START })) {
+      keys.push(k);
+      if (keys.length >= 65536) { drop(); keys = []; }
+    }
+    drop();
     await store.env.transaction(() => {
-      store.results.clearSync();
       store.states.clearSync();
       store.includes.clearSync();
     });
@@ -140,7 +147,7 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
 }
 
 function hasAnyResult(store: BlockStore): boolean {
-  for (const _k of store.results.getKeys({ limit: 1 })) return true;
+  for (const _k of store.results.getKeys({ start: RESULTS_START, limit: 1 })) return true;
   return false;
 }
 
@@ -176,7 +183,7 @@ export function loadState(store: BlockStore, kvId: Uint8Array): ProtocolSnapshot
 }
 
 export function* storedResults(store: BlockStore): Generator<BlockResult> {
-  for (const { value } of store.results.getRange({})) yield value as BlockResult;
+  for (const { value } of store.results.getRange({ start: RESULTS_START })) yield value as BlockResult;
 }
 
 /** Writes the report from the stored results; returns the summary. */

@@ -58,6 +58,13 @@ function printSummary(s: ReportSummary): void {
   for (const [v, n] of Object.entries(s.verdicts)) row(`verdict ${v}`, n);
   const f = s.firstInvalidFinalized;
   row('first invalid finalized', f === null ? 'none' : `height ${f.height} ${f.id} (${f.verdict})`);
+  if (s.invalidBlocks.length > 0) {
+    row('invalid blocks', `${s.invalidBlocks.length}${s.invalidBlocks.length >= 20 ? '+' : ''} (descendants not listed)`);
+    for (const b of s.invalidBlocks.slice(0, 10)) {
+      lines.push(`    height ${String(b.height ?? '?').padEnd(10)} ${b.id ?? '(no id)'} ${b.verdict}${b.finalized ? ' FINALIZED' : ''}: ${b.reason}`);
+    }
+    lines.push('    (spork-replay inspect ... <id> shows a block; --report FILE.jsonl lists every block)');
+  }
   row('finality conflicts', s.finalityConflicts.length === 0 ? 'none' : s.finalityConflicts.map((c) => `${c.kind}@${c.height}`).join(', '));
   row('version map rows', s.versionMap.length);
   for (const r of s.versionMap.slice(0, 12)) {

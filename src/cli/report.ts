@@ -2,20 +2,18 @@
 // then streams the stored results once to build a compact timeline model: runs of equal values
 // per lane, and individual markers only for non-ok blocks and off-chain blocks (capped).
 //
-// The single pass does what `indexChain` and `writeReport` (src/replay/report.ts) do for the
-// summary (same finality walk, same beacon indexing, same counts), without writing block lines;
-// test/report.html.test.ts checks that its summary equals `reportFromStore`'s on every scenario.
+// The pass is the report's own first pass (ChainSummarizer in src/replay/report.ts: finality,
+// beacons, counts, version map) with the timeline lanes drawn from the same groups.
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import type { RootSnapshot, U64 } from '../model/types.js';
 import { snapshotReport } from '../protocol/evolve.js';
-import { VersionIndex, overlaySpans, type SealedBeaconInput, type VersionMapRow } from '../protocol/versions/beacons.js';
-import type { BlockResult, Verdict } from '../replay/evaluate.js';
-import { FinalityWalker } from '../replay/finality.js';
+import type { VersionMapRow } from '../protocol/versions/beacons.js';
+import type { BlockResult } from '../replay/evaluate.js';
 import { evaluateStore, loadRoot, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
-import type { ReportContext, ReportSummary } from '../replay/report.js';
+import { ChainSummarizer, type ReportContext, type ReportSummary } from '../replay/report.js';
 import { RUN_LANES, renderHtml, type BlockDetails, type RunLane, type TimelineBlock, type TimelineModel, type TimelinePoint, type TimelineRun } from '../report/html.js';
 import type { BlockStore } from '../store/store.js';
 import { openSource, parseCount, parseThreads } from './common.js';
@@ -126,34 +124,17 @@ export interface EpochInfo {
   finalView: U64 | null;
 }
 
-interface StateRow {
-  a: number;
-  b: number;
-  fromHeight: U64;
-  toHeight: U64;
-  protocolStateVersion: number | null;
-  executionComponentVersion: string | null;
-  cadenceComponentVersion: string | null;
-}
-
 /**
  * Builds the model from results fed in report order (height, view, id). A block is "on the
  * chain" when the finality walker extends the consistent finalized chain with it, exactly as
  * in `writeReport`; everything else is drawn in the forks lane.
  */
 export class TimelineBuilder {
-  private readonly walker: FinalityWalker;
-  private readonly index: VersionIndex;
+  private readonly sum: ChainSummarizer;
   private readonly low: U64;
   private high: U64;
   private group: BlockResult[] = [];
-  // summary
-  private blocks = 0;
-  private readonly verdicts: Partial<Record<Verdict, number>> = {};
-  private unknownServiceEvents = 0;
-  private firstInvalidFinalized: ReportSummary['firstInvalidFinalized'] = null;
-  private beaconsStopped = false;
-  private readonly stateRows: StateRow[] = [];
+  private firstInvalidShown = false;
   // lanes
   private readonly epoch = new RunList(MAX_RUNS);
   private readonly phase = new RunList(MAX_RUNS);
@@ -176,14 +157,11 @@ export class TimelineBuilder {
   private extraFirstInvalid = false;
 
   constructor(private readonly ctx: ReportContext, rootEpoch: EpochInfo, private readonly maxMarkers: number) {
-    this.walker = new FinalityWalker(ctx.rootHeight, ctx.rootId);
-    this.index = new VersionIndex(ctx.rootHeight, ctx.rootBeacon);
+    this.sum = new ChainSummarizer(ctx);
     this.low = ctx.rootHeight;
     this.high = ctx.rootHeight;
     this.prevEpoch = rootEpoch;
     this.recentChain[0] = ctx.rootId;
-    const rv = ctx.rootVersions;
-    this.addState(ctx.rootHeight, rv.protocolStateVersion, rv.executionComponentVersion, rv.cadenceComponentVersion);
     this.addEpoch(0, rootEpoch);
     this.chain.add(0, 'ok', () => ({ a: 0, b: 0, value: 'ok', label: '', title: '' }));
   }
@@ -204,28 +182,15 @@ export class TimelineBuilder {
     const group = this.group;
     if (group.length === 0) return;
     this.group = [];
-    const height = group[0]!.height;
-    const entries: { id: string; parentId: string }[] = [];
-    for (const r of group) if (r.finalized && r.height !== null && r.id !== null) entries.push({ id: r.id, parentId: r.parentId! });
-    const onChain = entries.length > 0 && height !== null ? this.walker.addHeight(height, entries) : null;
-    if (onChain !== null) {
-      // As indexChain: the chain block's sealed beacons, none after the first invalid chain block.
-      const r = group.find((x) => x.id === onChain)!;
-      const sealed: SealedBeaconInput[] = this.beaconsStopped || !r.sealsPassed ? [] : r.beacons.map((b) => ({ ...b, blockId: r.id! }));
-      this.index.addFinalized(r.height!, sealed);
-      if (r.verdict !== 'ok') this.beaconsStopped = true;
-    }
+    const onChain = this.sum.addGroup(group);
     let stack = 0;
     for (const r of group) {
-      this.blocks++;
-      this.verdicts[r.verdict] = (this.verdicts[r.verdict] ?? 0) + 1;
-      this.unknownServiceEvents += r.unknownEvents;
       if (r.height !== null && r.height > this.high) this.high = r.height;
       const chained = onChain !== null && r.id === onChain;
       const bad = r.verdict !== 'ok';
       let mustShow = false;
-      if (bad && r.finalized && r.height !== null && this.firstInvalidFinalized === null) {
-        this.firstInvalidFinalized = { height: r.height, id: r.id!, verdict: r.verdict };
+      if (bad && r.finalized && r.height !== null && !this.firstInvalidShown) {
+        this.firstInvalidShown = true;
         mustShow = true;
       }
       if (bad) this.nonOk++;
@@ -267,19 +232,7 @@ export class TimelineBuilder {
     }
   }
 
-  private addState(h: U64, psv: number | null, exec: string | null, cadence: string | null): void {
-    const a = this.offset(h);
-    const last = this.stateRows[this.stateRows.length - 1];
-    if (last !== undefined && last.b + 1 === a && last.protocolStateVersion === psv && last.executionComponentVersion === exec && last.cadenceComponentVersion === cadence) {
-      last.b = a;
-      last.toHeight = h;
-      return;
-    }
-    this.stateRows.push({ a, b: a, fromHeight: h, toHeight: h, protocolStateVersion: psv, executionComponentVersion: exec, cadenceComponentVersion: cadence });
-  }
-
   private addChained(r: BlockResult, a: number): void {
-    this.addState(r.height!, r.protocolStateVersion, r.executionComponentVersion, r.cadenceComponentVersion);
     const e: EpochInfo = { counter: r.epochCounter, phase: r.epochPhase, finalView: r.epochFinalView };
     const prev = this.prevEpoch;
     if (e.counter !== null && prev.counter !== null && e.counter === prev.counter && e.finalView !== null && prev.finalView !== null && e.finalView !== prev.finalView) {
@@ -315,50 +268,10 @@ export class TimelineBuilder {
     }));
   }
 
-  /** The report summary, as `writeReport` computes it (minus the run fields). */
+  /** The report summary (minus the run fields). */
   summary(): ReportSummary {
     this.flush();
-    return {
-      type: 'summary',
-      blocks: this.blocks,
-      finalizedHeight: this.walker.finalizedHeight,
-      verdicts: { ...this.verdicts },
-      firstInvalidFinalized: this.firstInvalidFinalized,
-      finalityConflicts: this.walker.conflicts.map((c) => ({ ...c, ids: [...c.ids] })),
-      versionMap: this.versionMap(),
-      ...this.index.summary(),
-      unknownServiceEvents: this.unknownServiceEvents,
-    };
-  }
-
-  /** SPEC 9.19 rows: the chain's state-version runs overlaid with R(h), equal neighbours merged. */
-  private versionMap(): VersionMapRow[] {
-    const out: VersionMapRow[] = [];
-    const segments = this.index.segmentsIn(this.low, this.walker.finalizedHeight);
-    for (const [fromHeight, toHeight, st, seg] of overlaySpans(this.stateRows, segments)) {
-      const requiredVersion = seg.required.version;
-      const last = out[out.length - 1];
-      if (
-        last !== undefined &&
-        this.offset(last.toHeight) + 1 === this.offset(fromHeight) &&
-        last.protocolStateVersion === st.protocolStateVersion &&
-        last.executionComponentVersion === st.executionComponentVersion &&
-        last.cadenceComponentVersion === st.cadenceComponentVersion &&
-        last.requiredVersion === requiredVersion
-      ) {
-        last.toHeight = toHeight;
-        continue;
-      }
-      out.push({
-        fromHeight,
-        toHeight,
-        protocolStateVersion: st.protocolStateVersion,
-        executionComponentVersion: st.executionComponentVersion,
-        cadenceComponentVersion: st.cadenceComponentVersion,
-        requiredVersion,
-      });
-    }
-    return out;
+    return this.sum.summary();
   }
 
   finish(title: string): TimelineModel {
@@ -427,7 +340,7 @@ export class TimelineBuilder {
       .filter((c) => c.height >= this.low)
       .slice(0, this.maxMarkers)
       .map((c) => ({ a: off(c.height), title: `finality conflict (${c.kind}) at height ${c.height}${c.ids.length > 0 ? ': ' + c.ids.join(', ') : ''}` }));
-    for (const [key, h] of this.chainHeights) this.details[key]!.requiredVersion = this.index.required(h)?.version ?? null;
+    for (const [key, h] of this.chainHeights) this.details[key]!.requiredVersion = this.sum.index.required(h)?.version ?? null;
 
     return {
       title,
@@ -454,7 +367,7 @@ export class TimelineBuilder {
   /** R(h) over the finalized chain from the version index's segments, merged by (version, source). */
   private requiredRuns(): RunList {
     const list = new RunList(MAX_RUNS);
-    for (const seg of this.index.segmentsIn(this.low, this.walker.finalizedHeight)) {
+    for (const seg of this.sum.index.segmentsIn(this.low, this.sum.walker.finalizedHeight)) {
       const { version, source, next } = seg.required;
       list.addSpan(this.offset(seg.fromHeight), this.offset(seg.toHeight), `${version}|${source}`, () => ({
         a: 0,

@@ -13,7 +13,7 @@ import { RESULTS_START, type BlockStore } from '../store/store.js';
 import { InputError } from '../util/errors.js';
 import { Evaluator, type BlockResult, type RootContext } from './evaluate.js';
 import { linkHeader } from './facts.js';
-import { indexChain, stringify, writeReport, type ReportContext, type ReportSummary } from './report.js';
+import { stringify, summarize, writeBlockLines, type ReportContext, type ReportSummary } from './report.js';
 import { IntegrityStage } from './integrity.js';
 
 export interface ReplayOptions {
@@ -194,7 +194,7 @@ export async function reportFromStore(
   decorate: (s: ReportSummary) => void = () => {},
 ): Promise<ReportSummary> {
   const ctx = reportContext(root, rootContext(root));
-  const { index } = indexChain(ctx, storedResults(store));
+  const { summary, index } = summarize(ctx, storedResults(store));
   let out: WriteStream | null = null;
   let buffered: string[] = [];
   if (reportPath !== undefined) out = createWriteStream(reportPath);
@@ -206,7 +206,7 @@ export async function reportFromStore(
       buffered = [];
     }
   };
-  const summary = writeReport(ctx, storedResults(store), index, emit);
+  if (out !== null) writeBlockLines(ctx, storedResults(store), index, emit);
   decorate(summary);
   if (out !== null) {
     buffered.push(stringify(summary));

@@ -2,7 +2,8 @@
 // order: the first walks the finalized chain and builds the version index (R(h) can depend on
 // beacons sealed far above h, SPEC 5.2 retroactive range); the second writes the lines.
 import type { SealedVersionBeacon, U64 } from '../model/types.js';
-import { VersionIndex, VersionMapBuilder, type VersionIndexSummary, type VersionMapRow } from '../protocol/versions/beacons.js';
+import { VersionIndex, VersionMapBuilder, overlaySpans, type VersionIndexSummary, type VersionMapRow } from '../protocol/versions/beacons.js';
+import { add } from '../model/u64.js';
 import type { BlockResult, Verdict } from './evaluate.js';
 import { FinalityWalker, type FinalityConflict } from './finality.js';
 
@@ -22,10 +23,15 @@ export interface ReportSummary extends VersionIndexSummary {
   finalityConflicts: FinalityConflict[];
   versionMap: VersionMapRow[];
   unknownServiceEvents: number;
+  /** The first blocks (report order) whose own checks failed: where an incident starts. */
+  invalidBlocks: { height: U64 | null; id: string | null; verdict: Verdict; finalized: boolean; reason: string }[];
   threads?: number;
   seconds?: number;
   blocksPerSecond?: number;
 }
+
+/** How many invalid blocks the summary lists. */
+const INVALID_LISTED = 20;
 
 /** Consecutive results of one height (a header-less result forms a group of its own). */
 export function* heightGroups(results: Iterable<BlockResult>): Generator<BlockResult[]> {
@@ -46,70 +52,118 @@ function finalizedEntries(group: BlockResult[]) {
   return out;
 }
 
-/** Pass 1: the finalized chain and the version index over it (SPEC 5.2, 9.11, 9.20). */
-export function indexChain(ctx: ReportContext, results: Iterable<BlockResult>): { index: VersionIndex; walker: FinalityWalker } {
-  const walker = new FinalityWalker(ctx.rootHeight, ctx.rootId);
-  const index = new VersionIndex(ctx.rootHeight, ctx.rootBeacon);
-  let beaconsStopped = false;
-  for (const group of heightGroups(results)) {
-    const entries = finalizedEntries(group);
-    if (entries.length === 0 || group[0].height === null) continue;
-    const onChain = walker.addHeight(group[0].height, entries);
-    if (onChain === null) continue;
-    const r = group.find((x) => x.id === onChain)!;
-    const sealed = beaconsStopped || !r.sealsPassed ? [] : r.beacons.map((b) => ({ ...b, blockId: r.id! }));
-    index.addFinalized(r.height!, sealed);
-    if (r.verdict !== 'ok') beaconsStopped = true;
-  }
-  return { index, walker };
+interface StateRun {
+  fromHeight: U64;
+  toHeight: U64;
+  protocolStateVersion: number | null;
+  executionComponentVersion: string | null;
+  cadenceComponentVersion: string | null;
 }
 
-/** Pass 2: block lines in report order, then the summary. */
-export function writeReport(
-  ctx: ReportContext,
-  results: Iterable<BlockResult>,
-  index: VersionIndex,
-  emit: (line: string) => void,
-): ReportSummary {
-  const walker = new FinalityWalker(ctx.rootHeight, ctx.rootId);
-  const map = new VersionMapBuilder();
-  const verdicts: Partial<Record<Verdict, number>> = {};
-  let blocks = 0;
-  let unknownServiceEvents = 0;
-  let firstInvalidFinalized: ReportSummary['firstInvalidFinalized'] = null;
-  const rootRequired = index.required(ctx.rootHeight);
-  const rv = ctx.rootVersions;
-  map.add(ctx.rootHeight, rv.protocolStateVersion, rv.executionComponentVersion, rv.cadenceComponentVersion, rootRequired?.version ?? null);
+/**
+ * Pass 1 of the report, shared by every consumer (JSONL report, HTML timeline): walks the
+ * finalized chain (SPEC 9.11), indexes its beacons (5.2, 9.20), counts verdicts and collects
+ * the chain's state-version runs; the summary's version map is those runs overlaid with R(h)
+ * once the index is complete (9.19), so the whole summary needs one pass.
+ */
+export class ChainSummarizer {
+  readonly walker: FinalityWalker;
+  readonly index: VersionIndex;
+  private beaconsStopped = false;
+  private blocks = 0;
+  private readonly verdicts: Partial<Record<Verdict, number>> = {};
+  private unknownServiceEvents = 0;
+  private firstInvalidFinalized: ReportSummary['firstInvalidFinalized'] = null;
+  private readonly invalidBlocks: ReportSummary['invalidBlocks'] = [];
+  private readonly stateRuns: StateRun[] = [];
 
+  constructor(private readonly ctx: ReportContext) {
+    this.walker = new FinalityWalker(ctx.rootHeight, ctx.rootId);
+    this.index = new VersionIndex(ctx.rootHeight, ctx.rootBeacon);
+    const rv = ctx.rootVersions;
+    this.addState(ctx.rootHeight, rv.protocolStateVersion, rv.executionComponentVersion, rv.cadenceComponentVersion);
+  }
+
+  /** Feeds the results of one height (see heightGroups); returns the id of its chain block, or null. */
+  addGroup(group: BlockResult[]): string | null {
+    const entries = finalizedEntries(group);
+    const onChain = entries.length > 0 && group[0].height !== null ? this.walker.addHeight(group[0].height, entries) : null;
+    for (const r of group) {
+      this.blocks++;
+      this.verdicts[r.verdict] = (this.verdicts[r.verdict] ?? 0) + 1;
+      this.unknownServiceEvents += r.unknownEvents;
+      if (r.verdict === 'ok') continue;
+      if (r.finalized && r.height !== null && this.firstInvalidFinalized === null) {
+        this.firstInvalidFinalized = { height: r.height, id: r.id!, verdict: r.verdict };
+      }
+      if (r.verdict !== 'descends-from-invalid' && this.invalidBlocks.length < INVALID_LISTED) {
+        this.invalidBlocks.push({ height: r.height, id: r.id, verdict: r.verdict, finalized: r.finalized, reason: r.reasons[r.verdict] ?? '' });
+      }
+    }
+    if (onChain !== null) {
+      const r = group.find((x) => x.id === onChain)!;
+      const sealed = this.beaconsStopped || !r.sealsPassed ? [] : r.beacons.map((b) => ({ ...b, blockId: r.id! }));
+      this.index.addFinalized(r.height!, sealed);
+      if (r.verdict !== 'ok') this.beaconsStopped = true;
+      this.addState(r.height!, r.protocolStateVersion, r.executionComponentVersion, r.cadenceComponentVersion);
+    }
+    return onChain;
+  }
+
+  private addState(h: U64, psv: number | null, exec: string | null, cadence: string | null): void {
+    const last = this.stateRuns[this.stateRuns.length - 1];
+    if (last !== undefined && add(last.toHeight, 1) === h && last.protocolStateVersion === psv &&
+        last.executionComponentVersion === exec && last.cadenceComponentVersion === cadence) {
+      last.toHeight = h;
+      return;
+    }
+    this.stateRuns.push({ fromHeight: h, toHeight: h, protocolStateVersion: psv, executionComponentVersion: exec, cadenceComponentVersion: cadence });
+  }
+
+  /** SPEC 9.19 rows: the chain's state-version runs overlaid with R(h), equal neighbours merged. */
+  private versionMap(): VersionMapRow[] {
+    const rows = new VersionMapBuilder();
+    const segments = this.index.segmentsIn(this.ctx.rootHeight, this.walker.finalizedHeight);
+    for (const [fromHeight, toHeight, st, seg] of overlaySpans(this.stateRuns, segments)) {
+      rows.addSpan(fromHeight, toHeight, st.protocolStateVersion, st.executionComponentVersion, st.cadenceComponentVersion, seg.required.version);
+    }
+    return rows.rows();
+  }
+
+  summary(): ReportSummary {
+    return {
+      type: 'summary',
+      blocks: this.blocks,
+      finalizedHeight: this.walker.finalizedHeight,
+      verdicts: { ...this.verdicts },
+      firstInvalidFinalized: this.firstInvalidFinalized,
+      finalityConflicts: this.walker.conflicts.map((c) => ({ ...c, ids: [...c.ids] })),
+      versionMap: this.versionMap(),
+      ...this.index.summary(),
+      unknownServiceEvents: this.unknownServiceEvents,
+      invalidBlocks: this.invalidBlocks,
+    };
+  }
+}
+
+/** Pass 1: the summary and the complete version index. */
+export function summarize(ctx: ReportContext, results: Iterable<BlockResult>): { summary: ReportSummary; index: VersionIndex } {
+  const pass = new ChainSummarizer(ctx);
+  for (const group of heightGroups(results)) pass.addGroup(group);
+  return { summary: pass.summary(), index: pass.index };
+}
+
+/** Pass 2: the block lines in report order, each with R(h) from the complete index. */
+export function writeBlockLines(ctx: ReportContext, results: Iterable<BlockResult>, index: VersionIndex, emit: (line: string) => void): void {
+  const walker = new FinalityWalker(ctx.rootHeight, ctx.rootId);
   for (const group of heightGroups(results)) {
     const entries = finalizedEntries(group);
     const onChain = entries.length > 0 && group[0].height !== null ? walker.addHeight(group[0].height, entries) : null;
     for (const r of group) {
-      blocks++;
-      verdicts[r.verdict] = (verdicts[r.verdict] ?? 0) + 1;
-      unknownServiceEvents += r.unknownEvents;
-      if (r.finalized && r.verdict !== 'ok' && r.height !== null && firstInvalidFinalized === null) {
-        firstInvalidFinalized = { height: r.height, id: r.id!, verdict: r.verdict };
-      }
       const chained = onChain !== null && r.id === onChain;
-      const req = chained ? index.required(r.height!) : null;
-      if (chained) {
-        map.add(r.height!, r.protocolStateVersion, r.executionComponentVersion, r.cadenceComponentVersion, req?.version ?? null);
-      }
-      emit(blockLine(r, chained, req));
+      emit(blockLine(r, chained, chained ? index.required(r.height!) : null));
     }
   }
-  return {
-    type: 'summary',
-    blocks,
-    finalizedHeight: walker.finalizedHeight,
-    verdicts,
-    firstInvalidFinalized,
-    finalityConflicts: walker.conflicts,
-    versionMap: map.rows(),
-    ...index.summary(),
-    unknownServiceEvents,
-  };
 }
 
 function blockLine(r: BlockResult, chained: boolean, req: ReturnType<VersionIndex['required']>): string {

@@ -16,7 +16,7 @@ import type { RequiredVersion, VersionIndex } from '../protocol/versions/beacons
 import { decodeStoredRecord } from '../replay/decode.js';
 import type { BlockResult, Verdict } from '../replay/evaluate.js';
 import { loadResultById, loadRoot, loadState, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
-import { indexChain, writeReport, type ReportContext, type ReportSummary } from '../replay/report.js';
+import { summarize, type ReportContext, type ReportSummary } from '../replay/report.js';
 import type { RootContext } from '../replay/evaluate.js';
 import { orderKey, u64Key } from '../store/keys.js';
 import type { BlockStore } from '../store/store.js';
@@ -326,7 +326,8 @@ export class StoreQuery {
     const root = this.rootSnapshot();
     const rootCtx = rootContext(root);
     const reportCtx = reportContext(root, rootCtx);
-    const { index, walker } = indexChain(reportCtx, storedResults(this.store));
+    const { index, summary } = summarize(reportCtx, storedResults(this.store));
+    this.cachedSummary = { generation, summary };
     this.cached = {
       generation,
       root,
@@ -335,7 +336,7 @@ export class StoreQuery {
       rootId: reportCtx.rootId,
       rootHeight: reportCtx.rootHeight,
       index,
-      finalizedHeight: walker.finalizedHeight,
+      finalizedHeight: summary.finalizedHeight,
       results: this.store.results.getCount(),
     };
     return this.cached;
@@ -345,9 +346,7 @@ export class StoreQuery {
   summary(): ReportSummary {
     const c = this.chain();
     if (this.cachedSummary !== null && this.cachedSummary.generation === c.generation) return this.cachedSummary.summary;
-    const summary = writeReport(c.reportCtx, storedResults(this.store), c.index, () => {});
-    this.cachedSummary = { generation: c.generation, summary };
-    return summary;
+    return this.cachedSummary!.summary;
   }
 
   /** Drops the cached index and summary (after this process replayed the store itself). */

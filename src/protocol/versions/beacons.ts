@@ -460,26 +460,31 @@ export class VersionMapBuilder {
     cadenceComponentVersion: string | null,
     requiredVersion: string | null,
   ): void {
+    this.addSpan(height, height, protocolStateVersion, executionComponentVersion, cadenceComponentVersion, requiredVersion);
+  }
+
+  /** Adds heights [fromHeight, toHeight] with one set of values (fromHeight follows the last added height). */
+  addSpan(
+    fromHeight: U64,
+    toHeight: U64,
+    protocolStateVersion: number | null,
+    executionComponentVersion: string | null,
+    cadenceComponentVersion: string | null,
+    requiredVersion: string | null,
+  ): void {
     const last = this.out[this.out.length - 1];
     if (
       last !== undefined &&
-      add(last.toHeight, 1) === height &&
+      add(last.toHeight, 1) === fromHeight &&
       last.protocolStateVersion === protocolStateVersion &&
       last.executionComponentVersion === executionComponentVersion &&
       last.cadenceComponentVersion === cadenceComponentVersion &&
       last.requiredVersion === requiredVersion
     ) {
-      last.toHeight = height;
+      last.toHeight = toHeight;
       return;
     }
-    this.out.push({
-      fromHeight: height,
-      toHeight: height,
-      protocolStateVersion,
-      executionComponentVersion,
-      cadenceComponentVersion,
-      requiredVersion,
-    });
+    this.out.push({ fromHeight, toHeight, protocolStateVersion, executionComponentVersion, cadenceComponentVersion, requiredVersion });
   }
 
   rows(): VersionMapRow[] {

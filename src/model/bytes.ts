@@ -3,12 +3,8 @@ import type { Id } from './types.js';
 
 export const ZERO: Id = new Uint8Array(32);
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
 export function fromHex(s: string): Uint8Array {

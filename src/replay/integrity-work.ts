@@ -4,19 +4,35 @@ import type { BlockStore } from '../store/store.js';
 import { decodeStoredRecord } from './decode.js';
 import { blockFacts, type BlockFacts } from './facts.js';
 
+/** Bytes per entry of a task: orphan flag (1) | global record number (8) | claimed id (32). */
+export const SLOT = 41;
+
 export interface IntegrityTask {
   dir: string;
-  /** Each: global record number (8) | claimed id (32), or the record number alone for an orphan. */
-  entries: Uint8Array[];
+  /** `n` slots of SLOT bytes, in report order (one buffer: cheap to send to a worker). */
+  slots: Uint8Array;
+}
+
+/** Packs order-db values (record (8) | id (32), or record alone for an orphan) into task slots. */
+export function packSlots(entries: readonly Uint8Array[]): Uint8Array {
+  const slots = new Uint8Array(entries.length * SLOT);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    slots[i * SLOT] = e.length >= 40 ? 0 : 1;
+    slots.set(e.subarray(0, 40), i * SLOT + 1);
+  }
+  return slots;
 }
 
 export function factsOfBatch(task: IntegrityTask, store: BlockStore): BlockFacts[] {
-  const out: BlockFacts[] = new Array(task.entries.length);
-  for (let i = 0; i < task.entries.length; i++) {
-    const e = task.entries[i];
-    const record = readU64(e, 0) as number;
-    const key = e.subarray(0, 8);
-    const bytes = e.length >= 40 ? store.blocks.getBinary(Buffer.from(e.subarray(8, 40))) : store.orphans.getBinary(Buffer.from(key));
+  const n = task.slots.length / SLOT;
+  const out: BlockFacts[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = i * SLOT;
+    const orphan = task.slots[at] === 1;
+    const record = readU64(task.slots, at + 1) as number;
+    const key = Buffer.from(task.slots.buffer, task.slots.byteOffset + (orphan ? at + 1 : at + 9), orphan ? 8 : 32);
+    const bytes = orphan ? store.orphans.getBinary(key) : store.blocks.getBinary(key);
     if (bytes === undefined) throw new Error(`store inconsistent: record ${record} is indexed but not stored`);
     out[i] = blockFacts(record, decodeStoredRecord(bytes));
   }

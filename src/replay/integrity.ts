@@ -6,7 +6,8 @@ import { Piscina } from 'piscina';
 import type { BlockStore } from '../store/store.js';
 import type { BlockResult } from './evaluate.js';
 import type { BlockFacts } from './facts.js';
-import { factsOfBatch, type IntegrityTask } from './integrity-work.js';
+import { factsOfBatch, packSlots, type IntegrityTask } from './integrity-work.js';
+import { decodeFacts } from './facts-codec.js';
 
 /** Blocks per task: piscina costs ~50 us per task, a block ~50-100 us of hashing. */
 const BATCH = 2048;
@@ -39,13 +40,13 @@ export class IntegrityStage {
 
   /** Facts of one block computed in this thread (a stored result that cannot be reused). */
   factsNow(entry: Uint8Array): BlockFacts {
-    return factsOfBatch({ dir: this.store.dir, entries: [entry] }, this.store)[0];
+    return factsOfBatch({ dir: this.store.dir, slots: packSlots([entry]) }, this.store)[0];
   }
 
   private *batches(): Generator<StageItem[]> {
     let items: StageItem[] = [];
     for (const { key, value } of this.store.order.getRange({})) {
-      const item: StageItem = { entry: Buffer.from(value) };
+      const item: StageItem = { entry: value.length >= 40 ? value.subarray(0, 40) : value.subarray(0, 8) };
       if (this.storedResult !== null) {
         const r = this.storedResult(key);
         if (r !== undefined && !r.retry) item.stored = r;
@@ -61,7 +62,7 @@ export class IntegrityStage {
 
   private task(items: StageItem[]): IntegrityTask | null {
     const entries = items.filter((i) => i.stored === undefined).map((i) => i.entry);
-    return entries.length === 0 ? null : { dir: this.store.dir, entries };
+    return entries.length === 0 ? null : { dir: this.store.dir, slots: packSlots(entries) };
   }
 
   private static merge(items: StageItem[], facts: BlockFacts[]): StageItem[] {
@@ -83,7 +84,7 @@ export class IntegrityStage {
     const depth = this.threads * 3;
     for (const items of this.batches()) {
       const task = this.task(items);
-      const facts: Promise<BlockFacts[]> = task === null ? Promise.resolve([]) : pool.run(task);
+      const facts: Promise<BlockFacts[]> = task === null ? Promise.resolve([]) : pool.run(task).then(decodeFacts);
       inFlight.push(facts.then((f) => IntegrityStage.merge(items, f)));
       if (inFlight.length >= depth) yield await inFlight.shift()!;
     }

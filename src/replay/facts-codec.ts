@@ -1,0 +1,172 @@
+// BlockFacts cross the thread boundary as one transferred ArrayBuffer per batch instead of a
+// structured clone of thousands of small objects and byte arrays (which cost more than the
+// hashing saved by the worker). Ids decode as views into that buffer. The rare parts that do
+// not fit the fixed layout (service events, decode errors, integers above 2^53) travel in a
+// v8-serialized side list at the end of the same buffer.
+import { deserialize, serialize } from 'node:v8';
+import type { Id, U64 } from '../model/types.js';
+import type { BlockFacts, LinkHeader, ResultFact } from './facts.js';
+
+const HAS_ID = 1;
+const FINALIZED = 2;
+const HAS_HEADER = 4;
+const DECODE_ERROR = 8;
+const ID_MISMATCH = 16;
+const PAYLOAD_MISMATCH = 32;
+const HAS_PAYLOAD = 64;
+/** The header has an integer above 2^53-1: it travels in the side list. */
+const HEADER_EXTRA = 128;
+const NO_EXTRA = 0xffffffff;
+
+
+class Writer {
+  buf = new Uint8Array(1 << 16);
+  dv = new DataView(this.buf.buffer);
+  pos = 0;
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.dv = new DataView(next.buffer);
+  }
+  u8(x: number): void { this.ensure(1); this.buf[this.pos++] = x; }
+  u16(x: number): void { this.ensure(2); this.dv.setUint16(this.pos, x); this.pos += 2; }
+  u32(x: number): void { this.ensure(4); this.dv.setUint32(this.pos, x); this.pos += 4; }
+  f64(x: number): void { this.ensure(8); this.dv.setFloat64(this.pos, x); this.pos += 8; }
+  id(x: Uint8Array): void { this.ensure(32); this.buf.set(x, this.pos); this.pos += 32; }
+  str(x: string): void {
+    const b = Buffer.from(x, 'utf8');
+    this.u16(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+}
+
+const small = (...xs: U64[]) => xs.every((x) => typeof x === 'number');
+
+function hexToBytes(hex: string): Uint8Array {
+  return Buffer.from(hex, 'hex');
+}
+
+/** Encodes a batch (worker side). Reason texts that carry ids are rebuilt from the raw ids. */
+export function encodeFacts(batch: BlockFacts[]): ArrayBuffer {
+  const w = new Writer();
+  const extras: unknown[] = [];
+  const extra = (v: unknown) => {
+    extras.push(v);
+    return extras.length - 1;
+  };
+  w.u32(0); // offset of the side list, patched below
+  w.u32(batch.length);
+  for (const f of batch) {
+    const h = f.header;
+    const headerExtra = h !== null && !(small(h.height, h.view, h.parentView, h.timestamp) && (h.tc === null || small(h.tc.view, h.tc.newestQCView)));
+    const flags = (f.id ? HAS_ID : 0) | (f.finalized ? FINALIZED : 0) | (h ? HAS_HEADER : 0) | (f.decodeError !== null ? DECODE_ERROR : 0) |
+      (f.idMismatch !== null ? ID_MISMATCH : 0) | (f.payloadMismatch !== null ? PAYLOAD_MISMATCH : 0) |
+      (f.protocolStateId !== null ? HAS_PAYLOAD : 0) | (headerExtra ? HEADER_EXTRA : 0);
+    w.f64(f.record);
+    w.u8(flags);
+    if (f.id) w.id(f.id);
+    if (h !== null) {
+      if (headerExtra) w.u32(extra(h));
+      else {
+        w.id(h.parentId);
+        w.f64(h.height as number);
+        w.f64(h.view as number);
+        w.f64(h.parentView as number);
+        w.f64(h.timestamp as number);
+        w.str(h.chainId);
+        w.u8(h.tc === null ? 0 : 1);
+        if (h.tc !== null) {
+          w.f64(h.tc.view as number);
+          w.f64(h.tc.newestQCView as number);
+        }
+      }
+    }
+    if (f.decodeError !== null) w.u32(extra(f.decodeError));
+    if (f.idMismatch !== null) w.id(hexToBytes(f.idMismatch.slice(-64)));
+    if (f.payloadMismatch !== null) w.id(hexToBytes(f.payloadMismatch.slice(-64)));
+    if (f.protocolStateId !== null) w.id(f.protocolStateId);
+    w.u16(f.seals.length);
+    for (const s of f.seals) {
+      w.id(s.blockId);
+      w.id(s.resultId);
+    }
+    w.u16(f.results.length);
+    for (const r of f.results) {
+      w.id(r.id);
+      w.id(r.blockId);
+      w.u32(r.events.length === 0 ? NO_EXTRA : extra(r.events));
+    }
+  }
+  const side = extras.length === 0 ? null : serialize(extras);
+  w.dv.setUint32(0, side === null ? 0 : w.pos);
+  const out = new ArrayBuffer(w.pos + (side?.length ?? 0));
+  const o = new Uint8Array(out);
+  o.set(w.buf.subarray(0, w.pos));
+  if (side !== null) o.set(side, w.pos);
+  return out;
+}
+
+/** Decodes a batch (main thread); ids are views into `buf`. */
+export function decodeFacts(buf: ArrayBuffer): BlockFacts[] {
+  const bytes = new Uint8Array(buf);
+  const dv = new DataView(buf);
+  const sideAt = dv.getUint32(0);
+  const extras: unknown[] = sideAt === 0 ? [] : deserialize(bytes.subarray(sideAt));
+  let p = 4;
+  const id = (): Id => {
+    const v = bytes.subarray(p, p + 32);
+    p += 32;
+    return v;
+  };
+  const f64 = () => { const x = dv.getFloat64(p); p += 8; return x; };
+  const u32 = () => { const x = dv.getUint32(p); p += 4; return x; };
+  const u16 = () => { const x = dv.getUint16(p); p += 2; return x; };
+  const n = u32();
+  const out: BlockFacts[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const record = f64();
+    const flags = bytes[p++];
+    const blockId = flags & HAS_ID ? id() : null;
+    let header: LinkHeader | null = null;
+    if (flags & HAS_HEADER) {
+      if (flags & HEADER_EXTRA) header = extras[u32()] as LinkHeader;
+      else {
+        const parentId = id();
+        const height = f64();
+        const view = f64();
+        const parentView = f64();
+        const timestamp = f64();
+        const len = u16();
+        const chainId = Buffer.from(buf, p, len).toString('utf8');
+        p += len;
+        const tc = bytes[p++] === 1 ? { view: f64(), newestQCView: f64() } : null;
+        header = { chainId, parentId, height, view, parentView, timestamp, tc };
+      }
+    }
+    const decodeError = flags & DECODE_ERROR ? (extras[u32()] as string) : null;
+    const idMismatch = flags & ID_MISMATCH ? `ID(header) = ${Buffer.from(id()).toString('hex')}` : null;
+    const payloadMismatch = flags & PAYLOAD_MISMATCH ? `recomputed payload hash ${Buffer.from(id()).toString('hex')}` : null;
+    const protocolStateId = flags & HAS_PAYLOAD ? id() : null;
+    const seals = new Array(u16());
+    for (let k = 0; k < seals.length; k++) seals[k] = { blockId: id(), resultId: id() };
+    const results: ResultFact[] = new Array(u16());
+    for (let k = 0; k < results.length; k++) {
+      const rid = id();
+      const bid = id();
+      const ev = u32();
+      results[k] = { id: rid, blockId: bid, events: ev === NO_EXTRA ? [] : (extras[ev] as ResultFact['events']) };
+    }
+    out[i] = {
+      record, id: blockId, finalized: (flags & FINALIZED) !== 0, decodeError, header, idMismatch, payloadMismatch,
+      protocolStateId, seals, results,
+    };
+  }
+  return out;
+}

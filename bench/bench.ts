@@ -239,6 +239,12 @@ function rssKiB(): number {
   return process.resourceUsage().maxRSS;
 }
 
+/** User + system CPU seconds of this process so far, worker threads included. */
+function cpuSeconds(): number {
+  const u = process.resourceUsage();
+  return (u.userCPUTime + u.systemCPUTime) / 1e6;
+}
+
 type Stage = { run(): AsyncIterable<unknown[]>; close(): Promise<void> };
 /** The stage's constructor across its versions: (store, threads[, storedResult]). */
 const StageCtor = IntegrityStage as unknown as new (store: BlockStore, threads: number, storedResult: null) => Stage;
@@ -274,7 +280,7 @@ async function childIntegrity(store: string, threads: number): Promise<void> {
     await s.close();
   }
   const seconds = (t1 - t0) / 1000;
-  emitResult({ records, threads, seconds, blocksPerSecond: records / seconds, idMismatches, payloadMismatches, decodeErrors, maxRssKiB: rssKiB() });
+  emitResult({ records, threads, seconds, blocksPerSecond: records / seconds, idMismatches, payloadMismatches, decodeErrors, maxRssKiB: rssKiB(), cpuSeconds: cpuSeconds() });
 }
 
 async function childReplay(store: string, threads: number): Promise<void> {
@@ -298,7 +304,7 @@ async function childReplay(store: string, threads: number): Promise<void> {
   const seconds = evaluateSeconds + reportSeconds;
   emitResult({
     records, threads, seconds, evaluateSeconds, reportSeconds, blocksPerSecond: records / seconds,
-    verdicts: summary.verdicts, finalizedHeight: summary.finalizedHeight, maxRssKiB: rssKiB(),
+    verdicts: summary.verdicts, finalizedHeight: summary.finalizedHeight, maxRssKiB: rssKiB(), cpuSeconds: cpuSeconds(),
   });
 }
 
@@ -637,6 +643,7 @@ async function main(): Promise<void> {
 
   // ---- report
   const first = o.threads[0];
+  const cpuUs = (r: ChildResult | undefined): string => (r?.cpuSeconds === undefined ? '-' : fmt((r.cpuSeconds * 1e6) / (r.records ?? r.blocks + r.orphans), 1));
   const rows = o.threads.map((n) => {
     const ti = results.tsIntegrity[n];
     const tr = results.tsReplay[n];
@@ -647,16 +654,18 @@ async function main(): Promise<void> {
       fmt(ti?.blocksPerSecond), fmt(tr?.blocksPerSecond), fmt(na?.blocksPerSecond), fmt(nb?.blocksPerSecond),
       na ? fmt(ti.blocksPerSecond / na.blocksPerSecond, 3) : '-',
       na && tr ? fmt(tr.blocksPerSecond / na.blocksPerSecond, 3) : '-',
+      cpuUs(ti), cpuUs(tr), cpuUs(na),
       mib(ti?.maxRssKiB), mib(tr?.maxRssKiB), mib(na?.maxRssKiB),
     ];
   });
   if (o.label !== null) console.log(`\n${o.label}`);
   console.log(`\nspork-replay bench: ${prep.records} records (${o.blocks} main blocks, seed ${o.seed}), store ${results.dataset.storeMiB} MiB, ${results.machine.cpus} CPUs (${results.machine.cpuModel}), node ${process.version}`);
-  console.log('blocks/s (records per second); TS threads = piscina workers (0 = main thread); RSS = peak of the run');
+  console.log('blocks/s = records per second (wall clock); TS threads = piscina workers (0 = main thread);');
+  console.log('CPU us/blk = user + system CPU time of the run (all threads, start-up included) per record; RSS = peak of the run');
   const la = (x: number[]) => x.map((v) => v.toFixed(1)).join(' ');
   console.log(`load average at start ${la(results.machine.loadAverageAtStart)}, at end ${la(results.machine.loadAverageAtEnd)} (a shared machine makes the numbers noisy)\n`);
   console.log(table(
-    ['threads', 'TS integrity', 'TS replay', 'native', 'native b2-builtin', 'TSint/native', 'TSreplay/native', 'RSS TSint MiB', 'RSS TSreplay MiB', 'RSS native MiB'],
+    ['threads', 'TS integrity', 'TS replay', 'native', 'native b2-builtin', 'TSint/native', 'TSreplay/native', 'CPU us/blk TSint', 'TSreplay', 'native', 'RSS MiB TSint', 'TSreplay', 'native'],
     rows,
   ));
   const scaling = (m: Record<number, ChildResult>) =>

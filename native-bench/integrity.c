@@ -904,12 +904,13 @@ int main(int argc, char **argv) {
   }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
+  double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
   uint64_t records = nblocks + norphans;
   printf("{\"blocks\": %" PRIu64 ", \"orphans\": %" PRIu64 ", \"threads\": %d, \"seconds\": %.6f, \"blocksPerSecond\": %.1f, "
          "\"idMismatches\": %" PRIu64 ", \"payloadMismatches\": %" PRIu64 ", \"decodeErrors\": %" PRIu64 ", "
-         "\"bytes\": %" PRIu64 ", \"walk\": \"%s\", \"blake2\": \"%s\", \"maxRssKiB\": %ld, \"sample\": [",
+         "\"bytes\": %" PRIu64 ", \"walk\": \"%s\", \"blake2\": \"%s\", \"maxRssKiB\": %ld, \"cpuSeconds\": %.6f, \"sample\": [",
          nblocks, norphans, threads, secs, secs > 0 ? (double)records / secs : 0.0, idm, pm, de, bytes,
-         walk_order ? "order" : "blocks", builtin_b2 ? "builtin" : "openssl", ru.ru_maxrss);
+         walk_order ? "order" : "blocks", builtin_b2 ? "builtin" : "openssl", ru.ru_maxrss, cpu);
   int printed = 0;
   for (int t = 0; t < threads && printed < sample; t++) {
     for (int s = 0; s < jobs[t].nsample && printed < sample; s++, printed++) {

@@ -61,8 +61,11 @@ export class BlockStore implements StoreDbs {
       // the last batch, which import and replay redo from their stored progress.
       noSync: true,
       overlappingSync: false,
+      // Blocks are read in report order, not key order: kernel read-ahead would only pull
+      // unrelated pages into memory.
+      noReadAhead: true,
       mapSize: 64 * 1024 ** 3,
-    });
+    } as Parameters<typeof open>[0] & { noReadAhead: boolean });
     const bin = { encoding: 'binary' as const, keyEncoding: 'binary' as const };
     const packed = { encoding: 'msgpack' as const, keyEncoding: 'binary' as const, useRecords: false };
     const self = this as any;

@@ -380,6 +380,29 @@ async function childPhases(store: string, sample: number): Promise<void> {
       }
       out.structuredCloneFacts = { seconds: sec, usPerBlock: (sec * 1e6) / facts.length };
     }
+    // the same through the facts codec of the pipeline (one transferred buffer per batch),
+    // where the tree has one: encode in the worker + decode in the main thread
+    {
+      const codecPath = '../src/replay/facts-codec.js';
+      const codec = (await import(codecPath).catch(() => null)) as
+        | { encodeFacts(b: BlockFacts[]): ArrayBuffer; decodeFacts(b: ArrayBuffer): BlockFacts[] }
+        | null;
+      if (codec !== null) {
+        codec.decodeFacts(codec.encodeFacts(batches[0]));
+        let enc = Infinity;
+        let dec = Infinity;
+        for (let r = 0; r < ROUNDS; r++) {
+          const t0 = performance.now();
+          const bufs = batches.map((b) => codec.encodeFacts(b));
+          const t1 = performance.now();
+          for (const b of bufs) sink += codec.decodeFacts(b).length;
+          const t2 = performance.now();
+          enc = Math.min(enc, (t1 - t0) / 1000);
+          dec = Math.min(dec, (t2 - t1) / 1000);
+        }
+        out.factsCodec = { encodeUsPerBlock: (enc * 1e6) / facts.length, decodeUsPerBlock: (dec * 1e6) / facts.length };
+      }
+    }
     // the ordered stage alone, fed the precomputed facts (no store writes); a fresh
     // Evaluator per round (the first round is also the JIT warm-up)
     {
@@ -691,6 +714,9 @@ async function main(): Promise<void> {
     ['  element ids (RLP + SHA3)', fmt(p.hashElementIds.usPerBlock, 1)],
     ['  4 trie roots + payload hash (BLAKE2b)', fmt(p.hashTrieRootsAndPayloadHash.usPerBlock, 1)],
     ['structured clone of BlockFacts', fmt(p.structuredCloneFacts.usPerBlock, 1)],
+    ...(p.factsCodec
+      ? [['facts codec: encode (worker)', fmt(p.factsCodec.encodeUsPerBlock, 1)], ['facts codec: decode (main thread)', fmt(p.factsCodec.decodeUsPerBlock, 1)]]
+      : []),
     ['evaluate (Evaluator, precomputed facts)', fmt(p.evaluate.usPerBlock, 1)],
     [`report (reportFromStore, full run, ${first} thr)`, fmt(reportUs, 1)],
   ]));

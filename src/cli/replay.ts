@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { evaluateStore, exitCodeOf, loadRoot, reportFromStore } from '../replay/pipeline.js';
-import type { ReportSummary } from '../replay/report.js';
+import { versionFindings, type ReportSummary } from '../replay/report.js';
 import { openSource, parseThreads, printJson } from './common.js';
 import { Progress, formatSeconds } from './progress.js';
 
@@ -90,16 +90,7 @@ export function registerVersions(program: Command): void {
         const root = loadRoot(src.store);
         await evaluateStore(src.store, root, { threads: flags.threads, full: false });
         const s = await reportFromStore(src.store, root, undefined);
-        const out = {
-          finalizedHeight: s.finalizedHeight,
-          versionMap: s.versionMap,
-          beacons: s.beacons,
-          beaconIssues: s.beaconIssues,
-          retroactiveRanges: s.retroactiveRanges,
-          unknownVersionRanges: s.unknownVersionRanges,
-          versionWarnings: s.versionWarnings,
-        };
-        if (flags.json) printJson(out);
+        if (flags.json) printJson(versionFindings(s));
         else {
           const w = (l: string) => process.stdout.write(l + '\n');
           w(`finalized height ${s.finalizedHeight}`);

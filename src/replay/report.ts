@@ -2,7 +2,7 @@
 // order: the first walks the finalized chain and builds the version index (R(h) can depend on
 // beacons sealed far above h, SPEC 5.2 retroactive range); the second writes the lines.
 import type { SealedVersionBeacon, U64 } from '../model/types.js';
-import { VersionIndex, VersionMapBuilder, overlaySpans, type VersionIndexSummary, type VersionMapRow } from '../protocol/versions/beacons.js';
+import { VersionIndex, VersionMapBuilder, overlaySpans, type RequiredVersion, type VersionIndexSummary, type VersionMapRow } from '../protocol/versions/beacons.js';
 import { add } from '../model/u64.js';
 import type { BlockResult, Verdict } from './evaluate.js';
 import { FinalityWalker, type FinalityConflict } from './finality.js';
@@ -166,7 +166,23 @@ export function writeBlockLines(ctx: ReportContext, results: Iterable<BlockResul
   }
 }
 
-function blockLine(r: BlockResult, chained: boolean, req: ReturnType<VersionIndex['required']>): string {
+/** The version and epoch fields of a block line (SPEC 7.2, 9.17, 9.22); R(h) only on the chain. */
+export function versionFields(r: BlockResult, chained: boolean, req: RequiredVersion | null) {
+  return {
+    protocolStateVersion: r.protocolStateVersion,
+    executionComponentVersion: r.executionComponentVersion,
+    cadenceComponentVersion: r.cadenceComponentVersion,
+    pendingUpgrade: r.pendingUpgrade,
+    epochCounter: r.epochCounter,
+    epochPhase: r.epochPhase,
+    epochFinalView: r.epochFinalView,
+    requiredVersion: req?.version ?? null,
+    requiredVersionSource: chained ? (req?.source ?? 'unknown') : null,
+    nextRequiredVersion: req?.next ? { height: req.next.height, version: req.next.version } : null,
+  };
+}
+
+function blockLine(r: BlockResult, chained: boolean, req: RequiredVersion | null): string {
   return stringify({
     type: 'block',
     id: r.id,
@@ -178,20 +194,24 @@ function blockLine(r: BlockResult, chained: boolean, req: ReturnType<VersionInde
     failed: r.failed,
     committedStateId: r.committedStateId,
     computedStateId: r.computedStateId,
-    protocolStateVersion: r.protocolStateVersion,
-    executionComponentVersion: r.executionComponentVersion,
-    cadenceComponentVersion: r.cadenceComponentVersion,
-    pendingUpgrade: r.pendingUpgrade,
-    epochCounter: r.epochCounter,
-    epochPhase: r.epochPhase,
-    epochFinalView: r.epochFinalView,
-    requiredVersion: req?.version ?? null,
-    requiredVersionSource: chained ? (req?.source ?? 'unknown') : null,
-    nextRequiredVersion: req?.next ?? null,
+    ...versionFields(r, chained, req),
     events: r.events,
     reasons: r.reasons,
     record: r.record,
   });
+}
+
+/** The summary's version findings (the `versions` command and the server's /versions). */
+export function versionFindings(s: ReportSummary) {
+  return {
+    finalizedHeight: s.finalizedHeight,
+    versionMap: s.versionMap,
+    beacons: s.beacons,
+    beaconIssues: s.beaconIssues,
+    retroactiveRanges: s.retroactiveRanges,
+    unknownVersionRanges: s.unknownVersionRanges,
+    versionWarnings: s.versionWarnings,
+  };
 }
 
 const BIG = '\u0000big:';

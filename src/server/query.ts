@@ -16,7 +16,7 @@ import type { RequiredVersion, VersionIndex } from '../protocol/versions/beacons
 import { decodeStoredRecord } from '../replay/decode.js';
 import type { BlockResult, Verdict } from '../replay/evaluate.js';
 import { loadResultById, loadRoot, loadState, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
-import { summarize, type ReportContext, type ReportSummary } from '../replay/report.js';
+import { summarize, versionFields, versionFindings, type ReportContext, type ReportSummary } from '../replay/report.js';
 import type { RootContext } from '../replay/evaluate.js';
 import { orderKey, u64Key } from '../store/keys.js';
 import type { BlockStore } from '../store/store.js';
@@ -685,16 +685,7 @@ export class StoreQuery {
   versions(height?: U64): unknown {
     const c = this.chain();
     if (height === undefined) {
-      const s = this.summary();
-      return {
-        finalizedHeight: s.finalizedHeight,
-        versionMap: s.versionMap,
-        beacons: s.beacons,
-        beaconIssues: s.beaconIssues,
-        retroactiveRanges: s.retroactiveRanges,
-        unknownVersionRanges: s.unknownVersionRanges,
-        versionWarnings: s.versionWarnings,
-      };
+      return versionFindings(this.summary());
     }
     const id = this.finalizedAt(height);
     if (id === null) throw new NotFoundError(`no block of the finalized chain at height ${height} (finalized heights ${c.rootHeight}..${c.finalizedHeight})`);
@@ -789,16 +780,5 @@ function payloadView(p: Payload): PayloadView {
 }
 
 function versionsOf(r: BlockResult, chained: boolean, req: RequiredVersion | null): VersionsView {
-  return {
-    protocolStateVersion: r.protocolStateVersion,
-    executionComponentVersion: r.executionComponentVersion,
-    cadenceComponentVersion: r.cadenceComponentVersion,
-    pendingUpgrade: r.pendingUpgrade,
-    epochCounter: r.epochCounter,
-    epochPhase: r.epochPhase,
-    epochFinalView: r.epochFinalView,
-    requiredVersion: req?.version ?? null,
-    requiredVersionSource: chained ? (req?.source ?? 'unknown') : null,
-    nextRequiredVersion: req?.next ? { height: req.next.height, version: req.next.version } : null,
-  };
+  return versionFields(r, chained, req);
 }

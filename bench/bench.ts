@@ -8,7 +8,8 @@
 //      - TS full replay (evaluateStore + reportFromStore) at each thread count, on a fresh copy
 //        of the cached store each time;
 //      - the TS integrity stage alone (IntegrityStage) at each thread count;
-//      - a phase breakdown on a sample (read, decode, hash, structured clone, evaluate);
+//      - a phase breakdown on a sample, in one thread (read, decode, hash and its parts,
+//        structured clone and the facts codec, evaluate; report from the replay run);
 //      - the native baseline (native-bench/build/integrity) at each thread count.
 // 3. Cross-checks the native sample ids against the TS computation, and the mismatch counts.
 // 4. Prints a table and writes bench/results.json.
@@ -118,7 +119,11 @@ function parseArgs(argv: string[]): Options {
       case '--label': o.label = String(next()); break;
       case '--out': o.out = resolve(String(next())); break;
       case '--help': case '-h':
-        console.log(readFileSync(SELF, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+        {
+          const lines = readFileSync(SELF, 'utf8').split('\n');
+          const end = lines.findIndex((l) => !l.startsWith('//'));
+          console.log(lines.slice(0, end < 0 ? lines.length : end).map((l) => l.slice(3)).join('\n'));
+        }
         process.exit(0);
       default: throw new Error(`unknown argument ${a} (see --help)`);
     }

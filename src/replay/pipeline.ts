@@ -95,15 +95,18 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   let done = 0;
   let batch: BlockResult[] = [];
   let sinceFlush = 0;
+  // Results go to LMDB through lmdb-js's asynchronous writes: encoding stays here, the write
+  // transactions run on lmdb-js's own thread, in order (so stored results stay a prefix of the
+  // evaluation order, which resuming relies on).
+  let pending: Promise<unknown> = Promise.resolve();
   const flush = () => {
     const work = batch;
     batch = [];
-    store.env.transactionSync(() => {
-      for (const r of work) {
-        store.results.putSync(resultKey(r), r);
-        if (r.id !== null) for (const inc of r.included) store.includes.putSync(concatKey(inc.id, Buffer.from(r.id, 'hex')), EMPTY);
-      }
-    });
+    for (const r of work) {
+      store.results.put(resultKey(r), r);
+      if (r.id !== null) for (const inc of r.included) store.includes.put(concatKey(inc.id, Buffer.from(r.id, 'hex')), EMPTY);
+    }
+    pending = store.env.committed;
   };
   const saveState = (st: ProtocolSnapshot) => {
     const key = Buffer.from(st.kvId);
@@ -133,6 +136,8 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
       sinceFlush += items.length;
       if (sinceFlush >= 4 * PRUNE_WINDOW) {
         flush();
+        // pruned blocks are rebuilt from stored results: those must be committed first
+        await pending;
         evaluator.prune(PRUNE_WINDOW);
         sinceFlush = 0;
       }
@@ -143,6 +148,8 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   }
   evaluator.finish();
   flush();
+  await pending;
+  await store.env.committed;
   store.meta.putSync('replayGeneration', (store.meta.get('replayGeneration') ?? 0) + 1);
 }
 

@@ -12,6 +12,7 @@ import { ZERO } from '../src/model/bytes.js';
 import { epochCounter, evolve, evolveFull, makeSnapshot, nothingDue, snapshotReport } from '../src/protocol/evolve.js';
 import type { EvolveResult, ProtocolSnapshot } from '../src/protocol/evolve.js';
 import { epochFinalView } from '../src/protocol/epoch.js';
+import { Rng } from '../src/util/rng.js';
 import {
   CUR_COMMIT,
   CUR_SETUP,
@@ -192,16 +193,10 @@ test('4.3 fast path: nothing due returns the parent object; each due kind falls 
   }
 });
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A seeded float source in [0, 1). */
+function rng(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.float();
 }
 
 test('4.3 fast path equals a full recomputation on random chains (views, events, all phases)', () => {

@@ -3,6 +3,7 @@
 // percent-encoding and odd methods, sent as raw HTTP/1.1 over a socket so nothing is
 // normalised on the way. The contract: no answer is a 5xx.
 import { connect } from 'node:net';
+import { Rng } from '../util/rng.js';
 
 export interface FuzzRequest {
   method: string;
@@ -19,16 +20,10 @@ export interface FuzzOutcome {
   serverErrorExamples: string[];
 }
 
-/** A small deterministic PRNG (mulberry32). */
+/** A seeded float source in [0, 1). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.float();
 }
 
 const HEX = '0123456789abcdef';

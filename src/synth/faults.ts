@@ -9,7 +9,7 @@ import { headerId } from '../model/ids.js';
 import { payloadHash } from '../model/payload.js';
 import { encodeBlockRecord } from '../model/archive.js';
 import type { Branch, BlockBuilder, Built } from './chain.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 export const FAULT_KINDS = [
   'decode-error',

@@ -22,7 +22,7 @@ import { Branch } from './chain.js';
 import type { Built } from './chain.js';
 import { initialRoster, makeCommit, makeSetup, nextRoster } from './identities.js';
 import type { RoleCounts, Roster } from './identities.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 export interface StoryParams {
   blocks: number;

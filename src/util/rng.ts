@@ -1,6 +1,6 @@
-// Seeded PRNG for the generator: xoshiro128** (32-bit state words, fast in JS), seeded through
+// Seeded PRNG (synth, fuzzing, property tests): xoshiro128** (32-bit state words, fast in JS), seeded through
 // SHA3-256 of the seed text so any seed (number, bigint or string) gives a well-mixed state.
-// Never Math.random: the same seed must give a byte-identical archive.
+// Never Math.random: the same seed must give the same sequence (byte-identical archives).
 import { sha3 } from '../model/hash.js';
 
 export class Rng {

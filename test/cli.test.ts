@@ -81,3 +81,19 @@ test('CLI: import, export and replay --db; a second import of the same archive c
     t.cleanup();
   }
 });
+
+test('9.2 CLI: a truncated archive is replayed up to the framing error, then exit 2 naming record and offset', () => {
+  const t = tempDir();
+  try {
+    const bytes = readFileSync(vectorPath('scenarios/beacons-index.spork'));
+    const cut = join(t.dir, 'cut.spork');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const r = cli(['replay', cut, '--json', '--threads', '0']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /record \d+ \(byte offset \d+\)/);
+    const s = JSON.parse(r.stdout);
+    assert.ok(s.blocks > 10 && s.blocks < 50, `replayed ${s.blocks} blocks`);
+  } finally {
+    t.cleanup();
+  }
+});

@@ -4,19 +4,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlockStore } from '../store/store.js';
 import { importArchive, type ImportStats } from '../store/import.js';
-import { InputError } from '../util/errors.js';
+import { InputError, PartialImportError } from '../util/errors.js';
 import { Progress } from './progress.js';
 import { InvalidArgumentError } from 'commander';
 
 export interface StoreSource {
   store: BlockStore;
   imported: ImportStats | null;
+  /** Set when the archive stopped part-way and `partial` allowed going on with what it held. */
+  importError: PartialImportError | null;
   /** Closes the store and removes a temporary one. */
   close(): Promise<void>;
 }
 
 /** Opens `--db DIR`, importing ARCHIVE into it (or into a temporary store) first when given. */
-export async function openSource(archive: string | undefined, db: string | undefined, opts: { quiet?: boolean; readOnly?: boolean } = {}): Promise<StoreSource> {
+export async function openSource(
+  archive: string | undefined,
+  db: string | undefined,
+  opts: { quiet?: boolean; readOnly?: boolean; partial?: boolean } = {},
+): Promise<StoreSource> {
   if (archive === undefined && db === undefined) throw new InputError('give an ARCHIVE path or --db DIR');
   if (archive !== undefined && !existsSync(archive)) throw new InputError(`${archive}: no such archive`);
   if (archive === undefined && !existsSync(join(db!, 'data.mdb'))) throw new InputError(`${db}: no store there (import an archive with \`spork-replay import ARCHIVE --db ${db}\`)`);
@@ -24,6 +30,7 @@ export async function openSource(archive: string | undefined, db: string | undef
   const dir = db ?? temp!;
   const store = BlockStore.open(dir, { readOnly: archive === undefined && opts.readOnly === true });
   let imported: ImportStats | null = null;
+  let importError: PartialImportError | null = null;
   const close = async () => {
     await store.close();
     if (temp !== null) rmSync(temp, { recursive: true, force: true });
@@ -34,12 +41,16 @@ export async function openSource(archive: string | undefined, db: string | undef
       imported = await importArchive(store, archive, { onProgress: (d, t) => bar.update(d, t, 'bytes') });
     } catch (e) {
       bar.done();
-      await close();
-      throw e;
+      if (!(opts.partial && e instanceof PartialImportError)) {
+        await close();
+        throw e;
+      }
+      importError = e;
+      process.stderr.write(`spork-replay: ${e.message}\n`);
     }
     bar.done();
   }
-  return { store, imported, close };
+  return { store, imported, importError, close };
 }
 
 export function printJson(v: unknown): void {

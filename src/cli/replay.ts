@@ -27,7 +27,8 @@ export function registerReplay(program: Command): void {
     .option('--quiet', 'no progress bar')
     .option('--full', 'discard stored results and replay every block again')
     .action(async (archive: string | undefined, flags: ReplayFlags) => {
-      const src = await openSource(archive, flags.db, { quiet: flags.quiet || flags.json });
+      // SPEC 9.2: after a framing error the records before it are still imported and replayed
+      const src = await openSource(archive, flags.db, { quiet: flags.quiet || flags.json, partial: true });
       try {
         const started = process.hrtime.bigint();
         const root = loadRoot(src.store);
@@ -42,7 +43,7 @@ export function registerReplay(program: Command): void {
         });
         if (flags.json) printJson(summary);
         else printSummary(summary);
-        process.exitCode = exitCodeOf(summary);
+        process.exitCode = src.importError !== null ? 2 : exitCodeOf(summary);
       } finally {
         await src.close();
       }

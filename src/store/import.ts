@@ -10,7 +10,7 @@ import { encodeToBytes } from '../model/codec.js';
 import { headerId } from '../model/ids.js';
 import * as S from '../model/schema.js';
 import { decodeStoredRecord } from '../replay/decode.js';
-import { InputError } from '../util/errors.js';
+import { InputError, PartialImportError } from '../util/errors.js';
 import { concatKey, orderKey, u64Key } from './keys.js';
 import type { BlockStore } from './store.js';
 import { validateRoot } from './root.js';
@@ -152,13 +152,13 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
           if (bytesEqual(idKey, rootRecordId)) {
             if (isRootBlock(bytes, rootBlockBytes)) { stats.duplicates++; continue; }
             commit();
-            throw new InputError(`${path}: record ${e.record} at byte offset ${e.offset}: a record claiming the root block's id ${hex} differs from the root block`);
+            throw new PartialImportError(`${path}: record ${e.record} at byte offset ${e.offset}: a record claiming the root block's id ${hex} differs from the root block`);
           }
           const existing = pending.get(hex) ?? store.blocks.getBinary(idKey);
           if (existing !== undefined) {
             if (bytesEqual(existing, bytes)) { stats.duplicates++; continue; }
             commit();
-            throw new InputError(`${path}: record ${e.record} at byte offset ${e.offset}: another, different record with block id ${hex} is already stored`);
+            throw new PartialImportError(`${path}: record ${e.record} at byte offset ${e.offset}: another, different record with block id ${hex} is already stored`);
           }
           pending.set(hex, bytes);
           stats.stored++;
@@ -183,7 +183,7 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
     } catch (e) {
       if (e instanceof ArchiveFramingError) {
         commit();
-        throw new InputError(`${e.message}; the ${p.record - 1} records before it are imported`);
+        throw new PartialImportError(`${e.message}; the ${p.record - 1} records before it are imported`);
       }
       throw e;
     }

@@ -4,6 +4,7 @@ import { createHash, hash as oneShot } from 'node:crypto';
 import { sha3_256 } from '@noble/hashes/sha3.js';
 import { blake2b } from '@noble/hashes/blake2.js';
 import { blake2bBackend, blake2bTag, blake2bTagJs } from '../src/model/blake2b.js';
+import { sha3Backend, sha3Wasm } from '../src/model/sha3.js';
 
 function rate(fn: () => void, ms = 400): number {
   for (let i = 0; i < 2000; i++) fn();
@@ -22,6 +23,7 @@ for (const size of [100, 600, 1500]) {
   rows.push(['SHA3-256', `node:crypto hash() one-shot, ${size} B`, rate(() => oneShot('sha3-256', d, 'buffer'))]);
   rows.push(['SHA3-256', `node:crypto createHash, ${size} B`, rate(() => createHash('sha3-256').update(d).digest())]);
   rows.push(['SHA3-256', `@noble/hashes sha3_256, ${size} B`, rate(() => sha3_256(d))]);
+  if (sha3Backend === 'wasm') rows.push(['SHA3-256', `generated WebAssembly Keccak, ${size} B`, rate(() => sha3Wasm(d))]);
 }
 const key = Uint8Array.of(2);
 for (const size of [8, 66, 64]) {

@@ -3,6 +3,7 @@
 // one compression, where a general-purpose BLAKE2b call re-derives the keyed state each time.
 // The compression runs in a tiny generated WebAssembly module (native 64-bit arithmetic), or in
 // portable JS where WebAssembly is unavailable; the module checks itself against the JS at load.
+import { instantiate, name, section, sleb64, uleb } from './wasm.js';
 
 // BLAKE2b IV as (low, high) 32-bit pairs.
 const IV = new Uint32Array([
@@ -129,30 +130,6 @@ export function blake2bTagJs(tag: 0 | 1 | 2, data: Uint8Array, len: number): Uin
 // Memory layout: [0, 64) output state; [64, 192) message block; [256 + 64*tag, ...) the keyed
 // states. Export `h(tag, len)`: one final compression of the block from the keyed state.
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb64(x: bigint): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = Number(x & 0x7fn);
-    x >>= 7n;
-    if ((x === 0n && (b & 0x40) === 0) || (x === -1n && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
 function wasmModuleBytes(): Uint8Array {
   const TAG = 0;
   const LEN = 1;
@@ -229,8 +206,6 @@ function wasmModuleBytes(): Uint8Array {
   }
   code.push(0x0b);
   const body = [0x01, 32, 0x7e, ...code]; // 32 locals of i64
-  const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
-  const name = (s: string) => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 2, 0x7f, 0x7f, 0]),
@@ -246,18 +221,10 @@ interface WasmBlake {
   mem: Uint8Array;
 }
 
-/** The little of the WebAssembly JS API used here (the project's lib settings do not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { h: (tag: number, len: number) => void; mem: { buffer: ArrayBuffer } } };
-}
-
 function loadWasm(): WasmBlake | null {
   try {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    if (api === undefined) return null;
-    const inst = new api.Instance(new api.Module(wasmModuleBytes()), {});
-    const exp = inst.exports;
+    const exp = instantiate(wasmModuleBytes()) as { h: (tag: number, len: number) => void; mem: { buffer: ArrayBuffer } } | null;
+    if (exp === null) return null;
     const mem = new Uint8Array(exp.mem.buffer);
     for (let tag = 0; tag < 3; tag++) {
       const st = KEYED[tag];

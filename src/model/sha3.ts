@@ -5,6 +5,7 @@
 // digest. The module checks itself against node:crypto at load; if it cannot be built or
 // disagrees, `sha3Backend` is 'none' and `sha3Wasm` throws (callers keep node:crypto).
 import { hash as nodeHash } from 'node:crypto';
+import { instantiate, name, section, sleb64, uleb } from './wasm.js';
 
 const RATE = 136;
 
@@ -39,30 +40,6 @@ function rhoOffsets(): number[] {
     [x, y] = [y, (2 * x + 3 * y) % 5];
   }
   return rot;
-}
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb64(x: bigint): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = Number(x & 0x7fn);
-    x >>= 7n;
-    if ((x === 0n && (b & 0x40) === 0) || (x === -1n && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
 }
 
 /**
@@ -183,8 +160,6 @@ function wasmModuleBytes(): Uint8Array {
   code.push(0x0b);
 
   const body = [0x02, 2, 0x7f, 60, 0x7e, ...code]; // 2 i32 locals, 60 i64 locals
-  const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
-  const name = (s: string) => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
   const rcBytes: number[] = [];
   for (const c of RC) for (let i = 0; i < 8; i++) rcBytes.push(Number((c >> BigInt(8 * i)) & 0xffn));
   return Uint8Array.from([
@@ -202,12 +177,6 @@ function wasmModuleBytes(): Uint8Array {
 interface WasmMemory {
   buffer: ArrayBuffer;
   grow(pages: number): number;
-}
-
-/** The little of the WebAssembly JS API used here (the project's lib settings do not declare it). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { h: (nblocks: number) => void; mem: WasmMemory } };
 }
 
 interface WasmSha3 {
@@ -242,10 +211,8 @@ function hashWith(w: WasmSha3, data: Uint8Array): Uint8Array {
 
 function loadWasm(): WasmSha3 | null {
   try {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    if (api === undefined) return null;
-    const inst = new api.Instance(new api.Module(wasmModuleBytes()), {});
-    const exp = inst.exports;
+    const exp = instantiate(wasmModuleBytes()) as { h: (nblocks: number) => void; mem: WasmMemory } | null;
+    if (exp === null) return null;
     const w: WasmSha3 = { h: exp.h, memory: exp.mem, mem: new Uint8Array(exp.mem.buffer) };
     for (const n of CHECK_LENGTHS) {
       const probe = new Uint8Array(n).map((_, i) => (i * 151 + n * 7 + 3) & 0xff);

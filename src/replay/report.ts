@@ -218,13 +218,12 @@ const BIG = '\u0000big:';
 
 /** JSON with u64 values above 2^53-1 written as plain JSON numbers (exact digits). */
 export function stringify(v: unknown): string {
-  let sawBig = false;
-  const s = JSON.stringify(v, (_k, x) => {
-    if (typeof x === 'bigint') {
-      sawBig = true;
-      return BIG + x.toString();
-    }
-    return x;
-  });
-  return sawBig ? s.replace(/"\\u0000big:(\d+)"/g, '$1') : s;
+  try {
+    // the fast path: no replacer (a replacer makes JSON.stringify call back for every key)
+    return JSON.stringify(v);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+  }
+  const s = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? BIG + x.toString() : x));
+  return s.replace(/"\\u0000big:(\d+)"/g, '$1');
 }

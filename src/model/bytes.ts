@@ -12,18 +12,11 @@ export function fromHex(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s, 'hex'));
 }
 
-/** Parses a 64-character lowercase/uppercase hex id; null when it is not one. */
-export function parseId(s: string): Id | null {
-  return /^[0-9a-fA-F]{64}$/.test(s) ? fromHex(s) : null;
-}
-
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
-
-export const idEquals = bytesEqual;
 
 export function isZero(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;

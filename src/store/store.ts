@@ -19,7 +19,7 @@ export interface StoreDbs {
   orphans: Database<Buffer, Buffer>;
   /** global record number (8) -> claimed id (32), or empty for an orphan: archive order, for export */
   records: Database<Buffer, Buffer>;
-  /** report order key (48, see keys.ts) -> OrderValue: the replay walks this */
+  /** report order key (48, see keys.ts) -> record number (8) | claimed id (32; absent for an orphan): the replay walks this */
   order: Database<Buffer, Buffer>;
   /** parent id (32) | child id (32) -> empty */
   children: Database<Buffer, Buffer>;
@@ -99,8 +99,3 @@ export class BlockStore implements StoreDbs {
     await this.env.close();
   }
 }
-
-/** Value of the `order` db: flags (1) | global record number (8) | claimed id (32, absent for orphans). */
-export const ORDER_FLAG_DECODE_ERROR = 1;
-export const ORDER_FLAG_FINALIZED = 2;
-export const ORDER_FLAG_ORPHAN = 4;

@@ -4,6 +4,7 @@
 // not fit the fixed layout (service events, decode errors, integers above 2^53) travel in a
 // v8-serialized side list at the end of the same buffer.
 import { deserialize, serialize } from 'node:v8';
+import { ByteWriter } from '../model/msgpack.js';
 import type { Id, U64 } from '../model/types.js';
 import type { BlockFacts, LinkHeader, ResultFact } from './facts.js';
 
@@ -19,26 +20,26 @@ const HEADER_EXTRA = 128;
 const NO_EXTRA = 0xffffffff;
 
 
-class Writer {
-  buf = new Uint8Array(1 << 16);
-  dv = new DataView(this.buf.buffer);
-  pos = 0;
+/** The canonical archive writer's growable buffer, plus the fixed-width fields of this layout. */
+class Writer extends ByteWriter {
+  private dv = new DataView(this.buf.buffer);
 
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.dv = new DataView(next.buffer);
+  constructor() {
+    super(1 << 16);
+  }
+
+  private room(n: number): DataView {
+    this.ensure(n);
+    if (this.dv.buffer !== this.buf.buffer) this.dv = new DataView(this.buf.buffer);
+    return this.dv;
   }
   u8(x: number): void { this.ensure(1); this.buf[this.pos++] = x; }
-  u16(x: number): void { this.ensure(2); this.dv.setUint16(this.pos, x); this.pos += 2; }
-  u32(x: number): void { this.ensure(4); this.dv.setUint32(this.pos, x); this.pos += 4; }
-  f64(x: number): void { this.ensure(8); this.dv.setFloat64(this.pos, x); this.pos += 8; }
+  u16(x: number): void { this.room(2).setUint16(this.pos, x); this.pos += 2; }
+  u32(x: number): void { this.room(4).setUint32(this.pos, x); this.pos += 4; }
+  f64(x: number): void { this.room(8).setFloat64(this.pos, x); this.pos += 8; }
+  patchU32(at: number, x: number): void { this.dv.setUint32(at, x); }
   id(x: Uint8Array): void { this.ensure(32); this.buf.set(x, this.pos); this.pos += 32; }
-  str(x: string): void {
+  text(x: string): void {
     const b = Buffer.from(x, 'utf8');
     this.u16(b.length);
     this.ensure(b.length);
@@ -80,7 +81,7 @@ export function encodeFacts(batch: BlockFacts[]): ArrayBuffer {
         w.f64(h.view as number);
         w.f64(h.parentView as number);
         w.f64(h.timestamp as number);
-        w.str(h.chainId);
+        w.text(h.chainId);
         w.u8(h.tc === null ? 0 : 1);
         if (h.tc !== null) {
           w.f64(h.tc.view as number);
@@ -105,7 +106,7 @@ export function encodeFacts(batch: BlockFacts[]): ArrayBuffer {
     }
   }
   const side = extras.length === 0 ? null : serialize(extras);
-  w.dv.setUint32(0, side === null ? 0 : w.pos);
+  w.patchU32(0, side === null ? 0 : w.pos);
   const out = new ArrayBuffer(w.pos + (side?.length ?? 0));
   const o = new Uint8Array(out);
   o.set(w.buf.subarray(0, w.pos));

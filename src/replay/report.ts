@@ -176,6 +176,13 @@ export function versionFields(r: BlockResult, chained: boolean, req: RequiredVer
     epochCounter: r.epochCounter,
     epochPhase: r.epochPhase,
     epochFinalView: r.epochFinalView,
+    ...requiredFields(req, chained),
+  };
+}
+
+/** R(h), its source and Rnext(h) as report fields (SPEC 7.2, 9.17); the source only on the chain. */
+export function requiredFields(req: RequiredVersion | null, chained: boolean) {
+  return {
     requiredVersion: req?.version ?? null,
     requiredVersionSource: chained ? (req?.source ?? 'unknown') : null,
     nextRequiredVersion: req?.next ? { height: req.next.height, version: req.next.version } : null,

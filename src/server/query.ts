@@ -16,7 +16,7 @@ import type { RequiredVersion, VersionIndex } from '../protocol/versions/beacons
 import { decodeStoredRecord } from '../replay/decode.js';
 import type { BlockResult, Verdict } from '../replay/evaluate.js';
 import { loadResultById, loadRoot, loadState, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
-import { summarize, versionFields, versionFindings, type ReportContext, type ReportSummary } from '../replay/report.js';
+import { requiredFields, summarize, versionFields, versionFindings, type ReportContext, type ReportSummary } from '../replay/report.js';
 import type { RootContext } from '../replay/evaluate.js';
 import { orderKey, u64Key } from '../store/keys.js';
 import type { BlockStore } from '../store/store.js';
@@ -573,9 +573,7 @@ export class StoreQuery {
         epochCounter: rep.epochCounter,
         epochPhase: rep.epochPhase,
         epochFinalView: rep.epochFinalView,
-        requiredVersion: req?.version ?? null,
-        requiredVersionSource: req?.source ?? 'unknown',
-        nextRequiredVersion: req?.next ? { height: req.next.height, version: req.next.version } : null,
+        ...requiredFields(req, true),
       },
       events: [],
       stateBefore: null,
@@ -706,9 +704,7 @@ export class StoreQuery {
       protocolStateVersion: v.protocolStateVersion,
       executionComponentVersion: v.executionComponentVersion,
       cadenceComponentVersion: v.cadenceComponentVersion,
-      requiredVersion: req?.version ?? null,
-      requiredVersionSource: req?.source ?? 'unknown',
-      nextRequiredVersion: req?.next ? { height: req.next.height, version: req.next.version } : null,
+      ...requiredFields(req, true),
     };
   }
 

@@ -42,7 +42,7 @@ import type { Header, Payload } from '../src/model/types.js';
 import { readU64 } from '../src/store/keys.js';
 import { BlockStore, STORE_FORMAT } from '../src/store/store.js';
 import { importArchive } from '../src/store/import.js';
-import { decodeStoredRecord } from '../src/replay/decode.js';
+import { decodeStoredRecord } from '../src/model/record.js';
 import { blockFacts, type BlockFacts } from '../src/replay/facts.js';
 import { IntegrityStage } from '../src/replay/integrity.js';
 import { Evaluator } from '../src/replay/evaluate.js';

@@ -29,7 +29,8 @@ test('CLI: missing or malformed input exits 2 with a clear message', () => {
     writeFileSync(bad, Buffer.from([0x93, 0x01]));
     r = cli(['replay', bad, '--quiet']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /invalid archive header/);
+    assert.match(r.stderr, /bad\.spork: record 0 \(the archive header\) at byte offset 0: not a spork archive: truncated \(at byte 2\)\n$/);
+    assert.equal(r.stderr.split('\n').length, 2, 'one line');
   } finally {
     t.cleanup();
   }

@@ -14,7 +14,7 @@ import { payloadHash } from '../src/model/payload.js';
 import * as S from '../src/model/schema.js';
 import { importArchive } from '../src/store/import.js';
 import { BlockStore } from '../src/store/store.js';
-import { decodeStoredRecord } from '../src/replay/decode.js';
+import { decodeStoredRecord } from '../src/model/record.js';
 import type { BlockFacts } from '../src/replay/facts.js';
 import { IntegrityStage } from '../src/replay/integrity.js';
 import { Rng, randomValue } from './helpers/random.js';

@@ -11,6 +11,7 @@ import { loadVectors, vectorPath } from './helpers/vectors.js';
 import { tempDir } from './helpers/tmp.js';
 import { storeDigest } from './helpers/store.js';
 import { scanValue } from '../src/model/msgpack.js';
+import { writeSporkArchive } from '../src/synth/index.js';
 
 const scenarios: string[] = loadVectors('scenarios/index.json').scenarios.map((s: any) => s.name);
 
@@ -140,6 +141,65 @@ test('9.5 a second archive with a different root is refused; a different record 
     const before = storeDigest(store);
     await assert.rejects(importArchive(store, vectorPath('scenarios/beacons-index.spork')), (e: unknown) => e instanceof InputError && /root snapshot differs/.test(e.message));
     assert.equal(storeDigest(store), before);
+    await store.close();
+  } finally {
+    t.cleanup();
+  }
+});
+
+/** A copy of `bytes` with one byte changed inside the record in the middle (same size, same first and last MiB). */
+function mutateMiddle(bytes: Buffer): { mutated: Buffer; record: number; offset: number } {
+  const offsets = recordOffsets(bytes);
+  const record = offsets.findIndex((o) => o > bytes.length / 2);
+  const offset = offsets[record];
+  const mutated = Buffer.from(bytes);
+  const end = offsets[record + 1] ?? bytes.length;
+  mutated[end - 2] ^= 0x01; // inside the payload's protocolStateId, just before the finalized flag
+  return { mutated, record, offset };
+}
+
+test('issue 13.2: an archive that differs in the middle but has the same size, first and last MiB is imported, not skipped', async () => {
+  const t = tempDir();
+  try {
+    const src = join(t.dir, 'a.spork');
+    await writeSporkArchive(src, { blocks: 1500, seed: 3 });
+    const bytes = readFileSync(src);
+    assert.ok(bytes.length > 3 << 20, 'the archive must be larger than its first and last MiB');
+    const { mutated, record, offset } = mutateMiddle(bytes);
+    assert.ok(offset > 1 << 20 && offset < bytes.length - (1 << 20));
+    const other = join(t.dir, 'b.spork');
+    writeFileSync(other, mutated);
+    const store = BlockStore.open(join(t.dir, 'db'));
+    await importArchive(store, src);
+    await assert.rejects(importArchive(store, other), (e: Error) => {
+      assert.ok(e instanceof InputError);
+      assert.match(e.message, new RegExp(`b\\.spork: record ${record} at byte offset ${offset}: another, different record with block id [0-9a-f]{64} is already stored`));
+      return true;
+    });
+    // the same content under another name is still recognised
+    const copy = join(t.dir, 'c.spork');
+    writeFileSync(copy, bytes);
+    assert.equal((await importArchive(store, copy)).alreadyImported, true);
+    await store.close();
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('issue 13.2: an interrupted import is not resumed from another archive with the same size, first and last MiB', async () => {
+  const t = tempDir();
+  try {
+    const src = join(t.dir, 'a.spork');
+    await writeSporkArchive(src, { blocks: 1500, seed: 3 });
+    const bytes = readFileSync(src);
+    const { mutated, record } = mutateMiddle(bytes);
+    const other = join(t.dir, 'b.spork');
+    writeFileSync(other, mutated);
+    // import the changed archive, interrupted after the batch holding the changed record
+    const store = BlockStore.open(join(t.dir, 'db'));
+    await assert.rejects(importArchive(store, other, { batchRecords: 64, afterCommit: (n) => { if (n > record + 64) throw new Error('crash'); } }), /crash/);
+    // the original must not resume at the other archive's offset: its record differs from the stored one
+    await assert.rejects(importArchive(store, src), new RegExp(`a\\.spork: record ${record} at byte offset \\d+: another, different record`));
     await store.close();
   } finally {
     t.cleanup();

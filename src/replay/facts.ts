@@ -4,7 +4,8 @@
 import { bytesEqual, toHex } from '../model/bytes.js';
 import { headerId } from '../model/ids.js';
 import { payloadElementIds, payloadHashFromRoots, payloadRoots } from '../model/payload.js';
-import type { Header, Id, Payload, ServiceEvent, U64 } from '../model/types.js';
+import type { DecodedRecord } from '../model/record.js';
+import type { Header, Id, ServiceEvent, U64 } from '../model/types.js';
 
 /** The header fields the linkage check and the report need. */
 export interface LinkHeader {
@@ -49,13 +50,6 @@ export interface BlockFacts {
   results: ResultFact[];
 }
 
-export interface DecodedRecord {
-  claimedId: Id | null;
-  finalized: boolean;
-  header: Header | null;
-  payload: Payload | null;
-  decodeError: string | null;
-}
 
 export function linkHeader(h: Header): LinkHeader {
   const tc = h.lastViewTC;

@@ -1,7 +1,7 @@
 // One integrity task: read each record of a batch from the store, decode it, hash it.
 import { readU64 } from '../store/keys.js';
 import type { BlockStore } from '../store/store.js';
-import { decodeStoredRecord } from './decode.js';
+import { decodeStoredRecord } from '../model/record.js';
 import { blockFacts, type BlockFacts } from './facts.js';
 
 /** Bytes per entry of a task: orphan flag (1) | global record number (8) | claimed id (32). */

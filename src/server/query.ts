@@ -13,7 +13,7 @@ import { u64, U64_MAX } from '../model/u64.js';
 import { snapshotReport, type ProtocolSnapshot } from '../protocol/evolve.js';
 import { checkBootstrap, BootstrapInputError, type BootstrapAnswer } from '../protocol/versions/bootstrap.js';
 import type { RequiredVersion, VersionIndex } from '../protocol/versions/beacons.js';
-import { decodeStoredRecord } from '../replay/decode.js';
+import { decodeStoredRecord } from '../model/record.js';
 import type { BlockResult, Verdict } from '../replay/evaluate.js';
 import { loadResultById, loadRoot, loadState, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
 import { requiredFields, summarize, versionFields, versionFindings, type ReportContext, type ReportSummary } from '../replay/report.js';

@@ -1,19 +1,23 @@
-// `spork-replay import`: streams an archive into the store in batched write transactions.
-// Idempotent (records already stored byte-identically are skipped) and resumable: the read
-// position is committed in the same transaction as the records before it, so after a crash
-// the import continues from the last committed batch and ends with the same store.
+// `spork-replay import`: streams an archive into the store through the record writer, in
+// batched write transactions. Idempotent (records already stored byte-identically are skipped)
+// and resumable: the read position is committed in the same transaction as the records before
+// it, so after a crash the import continues from the last committed batch and ends with the
+// same store.
+//
+// Identity of an archive is its full content: a SHA-256 over every byte read is kept with the
+// progress. A candidate key (size and the first and last MiB) finds earlier progress quickly;
+// before anything is skipped on its account, the bytes it covers are hashed again and compared,
+// so an archive that differs anywhere is imported (every record checked) rather than skipped.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open as openFile, stat } from 'node:fs/promises';
 import { ArchiveFramingError, ArchiveHeaderError, ArchiveReader } from '../model/archive.js';
-import { bytesEqual, toHex } from '../model/bytes.js';
+import { toHex } from '../model/bytes.js';
 import { sha3 } from '../model/hash.js';
-import { encodeToBytes } from '../model/codec.js';
-import { headerId } from '../model/ids.js';
-import * as S from '../model/schema.js';
-import { decodeStoredRecord } from '../replay/decode.js';
 import { InputError, PartialImportError } from '../util/errors.js';
-import { concatKey, orderKey, u64Key } from './keys.js';
 import type { BlockStore } from './store.js';
 import { validateRoot } from './root.js';
+import { RecordConflict, RecordWriter, syncStore } from './writer.js';
 
 export interface ImportProgress {
   /** Byte offset of the next record to read. */
@@ -23,6 +27,8 @@ export interface ImportProgress {
   /** Global record number of this archive's record 0 (records of earlier imports come first). */
   base: number;
   done: boolean;
+  /** SHA-256 (hex) of the archive's bytes [0, offset). */
+  digest?: string;
 }
 
 export interface ImportStats {
@@ -32,6 +38,8 @@ export interface ImportStats {
   decodeErrors: number;
   resumedFrom: number | null;
   alreadyImported: boolean;
+  /** SHA-256 of the whole archive (hex), when it was read to the end. */
+  sha256: string | null;
 }
 
 export interface ImportOptions {
@@ -42,10 +50,8 @@ export interface ImportOptions {
   afterCommit?: (recordsCommitted: number) => void;
 }
 
-const EMPTY = Buffer.alloc(0);
-
-/** Identifies an archive by content, not path: its size and the hashes of its first and last MiB. */
-async function fingerprint(path: string): Promise<string> {
+/** Finds earlier progress of the same archive cheaply: its size and the hashes of its first and last MiB. */
+async function candidateKey(path: string): Promise<string> {
   const { size } = await stat(path);
   const fh = await openFile(path, 'r');
   try {
@@ -54,75 +60,87 @@ async function fingerprint(path: string): Promise<string> {
     const tail = Buffer.alloc(n);
     await fh.read(head, 0, n, 0);
     await fh.read(tail, 0, n, size - n);
-    return `${size}:${toHex(sha3(head)).slice(0, 32)}:${toHex(sha3(tail)).slice(0, 32)}`;
+    return `import:${size}:${toHex(sha3(head)).slice(0, 32)}:${toHex(sha3(tail)).slice(0, 32)}`;
   } finally {
     await fh.close();
   }
 }
 
-/** SPEC 9.5: a record identical to the root block (same header and payload) is skipped. */
-function isRootBlock(recordBytes: Uint8Array, rootBlockBytes: Uint8Array): boolean {
-  const d = decodeStoredRecord(recordBytes);
-  if (d.decodeError !== null || d.header === null || d.payload === null) return false;
-  return bytesEqual(encodeToBytes({ header: d.header, payload: d.payload }, S.Block), rootBlockBytes);
+/** SHA-256 state over the file's bytes [0, end). */
+async function hashPrefix(path: string, end: number): Promise<Hash> {
+  const h = createHash('sha256');
+  if (end === 0) return h;
+  for await (const chunk of createReadStream(path, { start: 0, end: end - 1, highWaterMark: 4 << 20 })) h.update(chunk as Buffer);
+  return h;
 }
+
+const AT_HEADER = 'record 0 (the archive header) at byte offset 0';
 
 export async function importArchive(store: BlockStore, path: string, opts: ImportOptions = {}): Promise<ImportStats> {
   const batchRecords = opts.batchRecords ?? 4096;
   const reader = new ArchiveReader(path, { decode: false, copy: false });
-  const stats: ImportStats = { archiveRecords: 0, stored: 0, duplicates: 0, decodeErrors: 0, resumedFrom: null, alreadyImported: false };
+  const stats: ImportStats = { archiveRecords: 0, stored: 0, duplicates: 0, decodeErrors: 0, resumedFrom: null, alreadyImported: false, sha256: null };
   try {
     let header;
     try {
       header = await reader.readHeaderEntry();
     } catch (e) {
-      if (e instanceof ArchiveHeaderError || e instanceof ArchiveFramingError) throw new InputError(`${path}: invalid archive header: ${e.message}`);
+      if (e instanceof ArchiveFramingError) throw new InputError(`${path}: ${AT_HEADER}: not a spork archive: ${e.cause} (at byte ${e.at})`);
+      if (e instanceof ArchiveHeaderError) throw new InputError(`${path}: ${AT_HEADER}: not a spork archive: ${e.field ? `${e.field}: ` : ''}${e.cause}`);
       throw e;
     }
     const rootProblem = validateRoot(header.value);
-    if (rootProblem !== null) throw new InputError(`${path}: invalid root snapshot: ${rootProblem}`);
+    if (rootProblem !== null) throw new InputError(`${path}: ${AT_HEADER}: invalid root snapshot: ${rootProblem}`);
     const headerBytes = Buffer.from(header.bytes);
     const stored = store.rootHeaderBytes();
     if (stored !== undefined && !stored.equals(headerBytes)) {
       throw new InputError(`${path}: its root snapshot differs from the one this store was created from (a store holds one spork)`);
     }
-    const rootRecordId = Buffer.from(headerId(header.value.rootBlock.header));
-    const rootBlockBytes = encodeToBytes(header.value.rootBlock, S.Block);
-    const fpKey = `import:${await fingerprint(path)}`;
-    let progress: ImportProgress | undefined = store.meta.get(fpKey);
+    // Progress entries of archives sharing the candidate key: `${candidate}`, `${candidate}:1`, ...
+    const candidate = await candidateKey(path);
+    let key = candidate;
+    let progress: ImportProgress | undefined;
+    let hash: Hash | undefined;
+    for (let k = 0; ; k++) {
+      key = k === 0 ? candidate : `${candidate}:${k}`;
+      const found: ImportProgress | undefined = store.meta.get(key);
+      if (found === undefined) break;
+      const h = await hashPrefix(path, found.offset);
+      if (found.digest === h.copy().digest('hex')) {
+        progress = found;
+        hash = h;
+        break;
+      }
+    }
     if (progress?.done) {
       stats.alreadyImported = true;
+      stats.sha256 = progress.digest ?? null;
       return stats;
     }
     if (progress === undefined) {
-      progress = { offset: reader.position, record: 1, base: store.recordCount(), done: false };
+      hash = createHash('sha256').update(headerBytes);
+      progress = { offset: reader.position, record: 1, base: store.recordCount(), done: false, digest: hash.copy().digest('hex') };
+      if (reader.position !== headerBytes.length) throw new Error('archive reader: header length and position disagree');
+      const p0 = progress;
       store.env.transactionSync(() => {
         if (stored === undefined) store.meta.putSync('root', headerBytes);
-        store.meta.putSync(fpKey, progress);
-        store.meta.putSync('recordCount', progress!.base);
+        store.meta.putSync(key, p0);
+        store.meta.putSync('recordCount', p0.base);
       });
     } else {
       stats.resumedFrom = progress.record;
       reader.resumeAt(progress.offset, progress.record);
     }
+    const writer = new RecordWriter(store, header.value);
     const p = progress;
-    let pending = new Map<string, Uint8Array>();
-    let ops: (() => void)[] = [];
+    const content = hash!;
     let lastOffset = p.offset;
     let lastRecord = p.record;
 
-    const commit = () => {
-      const work = ops;
-      ops = [];
-      pending = new Map();
-      const next: ImportProgress = { ...p, offset: lastOffset, record: lastRecord };
-      store.env.transactionSync(() => {
-        for (const op of work) op();
-        store.meta.putSync(fpKey, next);
-        store.meta.putSync('recordCount', p.base + lastRecord - 1);
-      });
-      p.offset = next.offset;
-      p.record = next.record;
+    const commit = (done = false) => {
+      const next: ImportProgress = { ...p, offset: lastOffset, record: lastRecord, digest: content.copy().digest('hex'), done };
+      writer.commit([[key, next], ['recordCount', p.base + lastRecord - 1]]);
+      Object.assign(p, next);
       opts.afterCommit?.(p.record - 1);
     };
 
@@ -130,65 +148,36 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
       for await (const batch of reader.batches()) {
         for (const e of batch) {
           stats.archiveRecords++;
-          const global = p.base + e.record;
-          const recKey = u64Key(global);
-          const bytes = e.bytes;
-          const id = e.claimedId;
-          lastOffset = e.offset + bytes.length;
+          const where = `${path}: record ${e.record} at byte offset ${e.offset}`;
+          let outcome;
+          try {
+            outcome = writer.put(p.base + e.record, e.bytes, e.claimedId, where);
+          } catch (err) {
+            if (!(err instanceof RecordConflict)) throw err;
+            commit();
+            throw new PartialImportError(err.message);
+          }
+          content.update(e.bytes);
+          lastOffset = e.offset + e.bytes.length;
           lastRecord = e.record + 1;
-          if (id === null) {
-            stats.stored++;
-            stats.decodeErrors++;
-            ops.push(() => {
-              store.orphans.putSync(recKey, Buffer.from(bytes));
-              store.records.putSync(recKey, EMPTY);
-              store.order.putSync(orderKey(null, null, null, global), recKey);
-            });
-            if (ops.length >= batchRecords) commit();
-            continue;
-          }
-          const idKey = Buffer.from(id);
-          const hex = idKey.toString('hex');
-          if (bytesEqual(idKey, rootRecordId)) {
-            if (isRootBlock(bytes, rootBlockBytes)) { stats.duplicates++; continue; }
-            commit();
-            throw new PartialImportError(`${path}: record ${e.record} at byte offset ${e.offset}: a record claiming the root block's id ${hex} differs from the root block`);
-          }
-          const existing = pending.get(hex) ?? store.blocks.getBinary(idKey);
-          if (existing !== undefined) {
-            if (bytesEqual(existing, bytes)) { stats.duplicates++; continue; }
-            commit();
-            throw new PartialImportError(`${path}: record ${e.record} at byte offset ${e.offset}: another, different record with block id ${hex} is already stored`);
-          }
-          pending.set(hex, bytes);
-          stats.stored++;
-          const d = decodeStoredRecord(bytes);
-          if (d.decodeError !== null) stats.decodeErrors++;
-          const h = d.header;
-          const oKey = orderKey(h?.height ?? null, h?.view ?? null, idKey, global);
-          const oVal = concatKey(recKey, idKey);
-          const finalized = d.finalized && h !== null;
-          ops.push(() => {
-            store.blocks.putSync(idKey, Buffer.from(bytes));
-            store.records.putSync(recKey, idKey);
-            store.order.putSync(oKey, oVal);
-            if (h !== null) store.children.putSync(concatKey(h.parentId, idKey), EMPTY);
-            else store.headless.putSync(idKey, oKey);
-            if (finalized) store.finalized.putSync(concatKey(u64Key(h!.height), idKey), EMPTY);
-          });
-          if (ops.length >= batchRecords) commit();
+          if (outcome === 'stored') stats.stored++;
+          else stats.duplicates++;
+          if (writer.staged >= batchRecords) commit();
         }
         opts.onProgress?.(lastOffset, reader.fileSize, stats.archiveRecords);
       }
     } catch (e) {
       if (e instanceof ArchiveFramingError) {
         commit();
+        await syncStore(store);
         throw new PartialImportError(`${e.message}; the ${p.record - 1} records before it are imported`);
       }
       throw e;
     }
-    commit();
-    store.meta.putSync(fpKey, { ...p, done: true });
+    commit(true);
+    await syncStore(store);
+    stats.decodeErrors = writer.decodeErrors;
+    stats.sha256 = p.digest ?? null;
     return stats;
   } finally {
     await reader.close();

@@ -2,10 +2,19 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { U64 } from '../model/types.js';
-import { BootstrapInputError, checkBootstrap, type BootstrapAnswer } from '../protocol/versions/bootstrap.js';
-import type { Span } from '../protocol/versions/beacons.js';
+import {
+  BootstrapInputError,
+  explainBootstrap,
+  type BootstrapQuery,
+  type BootstrapRange,
+  type BootstrapReason,
+  type BootstrapReport,
+  type ComponentRun,
+  type RequiredVersionTimeline,
+} from '../protocol/versions/bootstrap.js';
+import { extendOrPush, type Span } from '../protocol/versions/beacons.js';
 import { evaluateStore, loadRoot } from '../replay/pipeline.js';
-import { jsonText, parseHeight, parseList, QueryInputError, StoreQuery, type BootstrapParams } from '../server/query.js';
+import { jsonText, parseHeight, parseList, QueryInputError, StoreQuery } from '../server/query.js';
 import { InputError } from '../util/errors.js';
 import { openSource, parseThreads } from './common.js';
 
@@ -23,7 +32,7 @@ interface BootstrapFlags {
 export function registerBootstrap(program: Command): void {
   program
     .command('bootstrap-check')
-    .description('may a binary of version X execute the finalized heights [from, to]? (SPEC 5.4; exit 0 yes, 1 no)')
+    .description('may a binary of version X execute the finalized heights [from, to]? (SPEC 5.4; exit 0 yes, 1 no, 2 bad usage)')
     .argument('[archive]', 'a .spork archive (imported into --db DIR, or a temporary store)')
     .option('--db <dir>', 'the LMDB store')
     .requiredOption('--binary <version>', "the binary's version string (normalised per SPEC 5.3, e.g. v0.38 -> 0.38.0)")
@@ -31,18 +40,16 @@ export function registerBootstrap(program: Command): void {
     .option('--overrides <list>', 'boundary versions M.m.p declared compatible, comma-separated')
     .option('--from <height>', 'first finalized height (default: the root height)')
     .option('--to <height>', 'last finalized height (default: the finalized height)')
-    .option('--json', 'print the SPEC 5.4 JSON answer')
+    .option('--json', 'print the SPEC 5.4 JSON answer, with belowRequired, finalizedRange, outsideFinalizedRange and ranges added')
     .option('--threads <n>', 'worker threads if the store needs replaying', parseThreads, availableParallelism())
     .action(async (archive: string | undefined, flags: BootstrapFlags) => {
       // Validate what can be validated before any work (exit 2 on bad options).
-      const from = flags.from === undefined ? null : heightOption(flags.from, '--from');
-      const to = flags.to === undefined ? null : heightOption(flags.to, '--to');
-      const query = {
+      const query: BootstrapQuery = {
         binary: flags.binary,
-        supports: flags.supports === undefined ? null : parseList(flags.supports),
+        supportedComponents: flags.supports === undefined ? null : parseList(flags.supports),
         overrides: flags.overrides === undefined ? null : parseList(flags.overrides),
-        from,
-        to,
+        fromHeight: flags.from === undefined ? null : heightOption(flags.from, '--from'),
+        toHeight: flags.to === undefined ? null : heightOption(flags.to, '--to'),
       };
       validateQuery(query);
       const src = await openSource(archive, flags.db, { quiet: true });
@@ -50,13 +57,9 @@ export function registerBootstrap(program: Command): void {
         const root = loadRoot(src.store);
         await evaluateStore(src.store, root, { threads: flags.threads, full: false });
         const q = new StoreQuery(src.store);
-        let answer: BootstrapAnswer;
-        try {
-          answer = q.bootstrap(query);
-        } catch (e) {
-          if (e instanceof QueryInputError) throw new InputError(e.message);
-          throw e;
-        }
+        const { index } = q.chain();
+        checkRangeNotInverted(query, index);
+        const answer = answerOf(index, q.summary().versionMap, query);
         if (flags.json) process.stdout.write(jsonText(answer, 2) + '\n');
         else process.stdout.write(formatAnswer(answer));
         process.exitCode = answer.verdict ? 0 : 1;
@@ -66,19 +69,31 @@ export function registerBootstrap(program: Command): void {
     });
 }
 
-/** Checks the binary, supported set and overrides against an empty timeline: exit 2 before any work. */
-function validateQuery(p: BootstrapParams): void {
+function answerOf(timeline: RequiredVersionTimeline, components: readonly ComponentRun[], query: BootstrapQuery): BootstrapReport {
   try {
-    checkBootstrap({ rootHeight: 0, finalizedHeight: 0, segmentsIn: () => [] }, [], {
-      binary: p.binary,
-      supportedComponents: p.supports ?? null,
-      overrides: p.overrides ?? null,
-      fromHeight: 0,
-      toHeight: 0,
-    });
+    return explainBootstrap(timeline, components, query);
   } catch (e) {
     if (e instanceof BootstrapInputError) throw new InputError(e.message);
     throw e;
+  }
+}
+
+/** Checks the binary, supported set, overrides and an explicit range: exit 2 before any work. */
+function validateQuery(query: BootstrapQuery): void {
+  const { fromHeight: from, toHeight: to } = query;
+  if (from != null && to != null && from > to) throw new InputError(`--from ${from} is above --to ${to}: the range is empty`);
+  answerOf({ rootHeight: 0, finalizedHeight: 0, segmentsIn: () => [] }, [], { ...query, fromHeight: 0, toHeight: 0 });
+}
+
+/** A range emptied by a default end (from above the head, or to below the root) is bad usage too. */
+function checkRangeNotInverted(query: BootstrapQuery, timeline: RequiredVersionTimeline): void {
+  const finalized = `finalized range ${timeline.rootHeight}..${timeline.finalizedHeight}`;
+  const { fromHeight: from, toHeight: to } = query;
+  if (from != null && to == null && from > timeline.finalizedHeight) {
+    throw new InputError(`--from ${from} is above the finalized height ${timeline.finalizedHeight} (${finalized}): the range is empty`);
+  }
+  if (to != null && from == null && to < timeline.rootHeight) {
+    throw new InputError(`--to ${to} is below the root height ${timeline.rootHeight} (${finalized}): the range is empty`);
   }
 }
 
@@ -91,82 +106,74 @@ function heightOption(s: string, name: string): U64 {
   }
 }
 
-type Status = 'may execute' | 'silent-fork risk' | 'unknown' | 'component mismatch' | 'below required version';
-
-/** Human form: the verdict first, then the range table (a partition of [from, to]). */
-export function formatAnswer(a: BootstrapAnswer): string {
-  const lines: string[] = [];
+/** Human form: the verdict with every reason first, then the range table (a partition of [from, to]). */
+export function formatAnswer(a: BootstrapReport): string {
   const x = a.normalized === a.binary ? a.binary : `${a.binary} (${a.normalized})`;
-  if (a.verdict) {
-    lines.push(`${x} may execute heights ${a.fromHeight}..${a.toHeight}`);
-  } else if (a.fromHeight > a.toHeight) {
-    lines.push(`${x} must NOT execute the whole range: the range ${a.fromHeight}..${a.toHeight} is empty`);
-  } else {
-    const why: string[] = [];
-    const list = (spans: Span[]) => spans.map((s) => rangeText(s)).join(', ');
-    if (a.silentForkRisk.length > 0) why.push(`silent-fork risk at ${list(a.silentForkRisk)}`);
-    if (a.unknown.length > 0) why.push(`required version unknown at ${list(a.unknown)}`);
-    if (a.componentMismatch.length > 0) why.push(`component versions not supported at ${list(a.componentMismatch)}`);
-    const rows = partition(a);
-    const below = rows.filter((r) => r.statuses.includes('below required version'));
-    if (below.length > 0) why.push(`older than the required version at ${below.map((r) => rangeText(r)).join(', ')}`);
-    lines.push(`${x} must NOT execute the whole range ${a.fromHeight}..${a.toHeight}: ${why.join('; ')}`);
-  }
-  const rows = partition(a);
-  if (rows.length > 0) {
-    const w = Math.max(11, ...rows.map((r) => String(r.fromHeight).length + 1));
+  const lines = [
+    a.verdict
+      ? `${x} may execute heights ${a.fromHeight}..${a.toHeight}`
+      : `${x} must NOT execute the whole range ${a.fromHeight}..${a.toHeight}: ${summaryReasons(a).join('; ')}`,
+  ];
+  if (a.ranges.length > 0) {
+    const w = Math.max(11, ...a.ranges.map((r) => String(r.toHeight).length + 1));
     lines.push('');
     lines.push(`${'from'.padEnd(w)} ${'to'.padEnd(w)} status`);
-    for (const r of rows) lines.push(`${String(r.fromHeight).padEnd(w)} ${String(r.toHeight).padEnd(w)} ${r.statuses.join(' + ')}`);
+    for (const r of a.ranges) lines.push(`${String(r.fromHeight).padEnd(w)} ${String(r.toHeight).padEnd(w)} ${rangeStatus(r, a.finalizedRange)}`);
   }
   return lines.join('\n') + '\n';
 }
 
+const SUMMARY: readonly [BootstrapReason, string][] = [
+  ['below-required', 'below the required version at'],
+  ['silent-fork-risk', 'silent-fork risk (at or above the next boundary) at'],
+  ['component-mismatch', 'component versions not supported at'],
+  ['unknown-no-beacon', 'required version unknown (no beacon boundary at or below the height) at'],
+  ['unknown-overridden', 'required version unknown (its boundaries are overridden, no fall-back) at'],
+  ['unknown-outside-finalized-range', 'required version unknown at'],
+];
+
+/** One clause per reason found in the range, each with its heights. */
+function summaryReasons(a: BootstrapReport): string[] {
+  const clauses: string[] = [];
+  for (const [reason, text] of SUMMARY) {
+    const spans: Span[] = [];
+    for (const r of a.ranges) {
+      if (r.reasons.includes(reason)) extendOrPush(spans, { fromHeight: r.fromHeight, toHeight: r.toHeight }, () => true);
+    }
+    if (spans.length === 0) continue;
+    const where = spans.map(rangeText).join(', ');
+    clauses.push(reason === 'unknown-outside-finalized-range' ? `${text} ${where} (${outsideText(a.finalizedRange)})` : `${text} ${where}`);
+  }
+  return clauses.length > 0 ? clauses : ['the range is empty'];
+}
+
+/** A table row's reasons with the versions behind them. */
+function rangeStatus(r: BootstrapRange, finalized: Span): string {
+  if (r.reasons.length === 0) return 'may execute';
+  return r.reasons
+    .map((reason) => {
+      switch (reason) {
+        case 'below-required':
+          return `below required version ${r.requiredVersion}`;
+        case 'silent-fork-risk':
+          return `at/above the next boundary ${r.nextBoundary?.version} (height ${r.nextBoundary?.height}): silent-fork risk`;
+        case 'component-mismatch':
+          return r.unsupportedComponents.map((c) => `${c.component} component version ${c.version} not supported`).join(', ');
+        case 'unknown-no-beacon':
+          return 'R(h) unknown: no beacon boundary at or below h';
+        case 'unknown-overridden':
+          return 'R(h) unknown: the boundaries giving it are overridden (no fall-back)';
+        case 'unknown-outside-finalized-range':
+          return `R(h) unknown: ${outsideText(finalized)}`;
+      }
+    })
+    .join(' + ');
+}
+
+function outsideText(finalized: Span): string {
+  return `outside the finalized range ${finalized.fromHeight}..${finalized.toHeight}`;
+}
+
 function rangeText(s: Span): string {
   return s.fromHeight === s.toHeight ? `${s.fromHeight}` : `${s.fromHeight}..${s.toHeight}`;
-}
-
-interface Row extends Span {
-  statuses: Status[];
-}
-
-/** Cuts [from, to] at every range end and labels each piece; adjacent equal pieces merge. */
-function partition(a: BootstrapAnswer): Row[] {
-  if (a.fromHeight > a.toHeight) return [];
-  const lists: [Status, Span[]][] = [
-    ['may execute', a.mayExecute],
-    ['silent-fork risk', a.silentForkRisk],
-    ['unknown', a.unknown],
-    ['component mismatch', a.componentMismatch],
-  ];
-  const from = BigInt(a.fromHeight);
-  const to = BigInt(a.toHeight);
-  const cuts = new Set<bigint>([from, to + 1n]);
-  for (const [, spans] of lists) {
-    for (const s of spans) {
-      cuts.add(BigInt(s.fromHeight));
-      cuts.add(BigInt(s.toHeight) + 1n);
-    }
-  }
-  const points = [...cuts].filter((c) => c >= from && c <= to + 1n).sort((p, q) => (p < q ? -1 : p > q ? 1 : 0));
-  const rows: Row[] = [];
-  for (let i = 0; i + 1 < points.length; i++) {
-    const lo = points[i]!;
-    const hi = points[i + 1]! - 1n;
-    const statuses: Status[] = [];
-    for (const [status, spans] of lists) {
-      if (spans.some((s) => BigInt(s.fromHeight) <= lo && hi <= BigInt(s.toHeight))) statuses.push(status);
-    }
-    const known = statuses.some((s) => s === 'may execute' || s === 'silent-fork risk' || s === 'unknown');
-    if (!known) statuses.unshift('below required version');
-    const last = rows[rows.length - 1];
-    if (last !== undefined && BigInt(last.toHeight) + 1n === lo && last.statuses.join() === statuses.join()) {
-      last.toHeight = u64Of(hi);
-    } else rows.push({ fromHeight: u64Of(lo), toHeight: u64Of(hi), statuses });
-  }
-  return rows;
-}
-
-function u64Of(x: bigint): U64 {
-  return x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x;
 }

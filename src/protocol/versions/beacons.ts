@@ -184,10 +184,11 @@ class Segments {
   /** Appends a regime's segments up to (excluding) `end`, or without end when null. */
   addRegime(regime: Regime, end: U64 | null, counts: BoundaryFilter | null): void {
     const boundaries = counts === null ? regime.boundaries : regime.boundaries.filter(counts);
+    const below = retroactiveFirst(regime, counts);
     let i = lastAtOrBelow(boundaries, heightOf, regime.fromHeight);
-    this.push(regime.fromHeight, requiredAt(regime.source, boundaries, i));
+    this.push(regime.fromHeight, requiredAt(regime.source, boundaries, i, below));
     for (i++; i < boundaries.length && (end === null || boundaries[i]!.height < end); i++) {
-      this.push(boundaries[i]!.height, requiredAt(regime.source, boundaries, i));
+      this.push(boundaries[i]!.height, requiredAt(regime.source, boundaries, i, below));
     }
   }
 
@@ -214,11 +215,25 @@ class Segments {
   }
 }
 
-/** R(h) / Rnext(h) when `i` is the last boundary at or below h (-1: none), SPEC 5.2 steps 2-3. */
-function requiredAt(source: RequiredVersionSource, boundaries: readonly NextBoundary[], i: number): RequiredVersion {
+/**
+ * The boundary a retroactive regime applies below all of its boundaries (SPEC 5.2 step 3: B1's
+ * first), or null when there is none or it is overridden (SPEC 5.4: skipped, no fall-forward to
+ * a later boundary either).
+ */
+function retroactiveFirst(regime: Regime, counts: BoundaryFilter | null): NextBoundary | null {
+  const first = regime.boundaries[0];
+  if (regime.source !== 'retroactive' || first === undefined) return null;
+  return counts === null || counts(first) ? first : null;
+}
+
+/**
+ * R(h) / Rnext(h) when `i` is the last counted boundary at or below h (-1: none), SPEC 5.2
+ * steps 2-3; `below` is what applies when no counted boundary is at or below h.
+ */
+function requiredAt(source: RequiredVersionSource, boundaries: readonly NextBoundary[], i: number, below: NextBoundary | null): RequiredVersion {
   const next = boundaries[i + 1] ?? null;
   if (i >= 0) return Object.freeze({ version: boundaries[i]!.version, source, next });
-  if (source === 'retroactive' && boundaries.length > 0) return Object.freeze({ version: boundaries[0]!.version, source, next });
+  if (below !== null) return Object.freeze({ version: below.version, source, next });
   return Object.freeze({ version: null, source: 'unknown', next });
 }
 

@@ -8,6 +8,7 @@ import {
   extendOrPush,
   overlaySpans,
   type BoundaryFilter,
+  type NextBoundary,
   type RequiredVersion,
   type Span,
   type VersionIndex,
@@ -46,6 +47,43 @@ export interface BootstrapAnswer {
   verdict: boolean;
 }
 
+/** Why a height may not be executed by the binary; none: it may. */
+export type BootstrapReason =
+  | 'below-required'
+  | 'silent-fork-risk'
+  | 'component-mismatch'
+  | 'unknown-no-beacon'
+  | 'unknown-overridden'
+  | 'unknown-outside-finalized-range';
+
+export interface UnsupportedComponent {
+  component: 'execution' | 'cadence';
+  version: string;
+}
+
+/** One piece of the partition of [fromHeight, toHeight] with the values behind its reasons. */
+export interface BootstrapRange extends Span {
+  reasons: BootstrapReason[];
+  /** R(h), set only with 'below-required'. */
+  requiredVersion: string | null;
+  /** Rnext(h), set only with 'silent-fork-risk'. */
+  nextBoundary: NextBoundary | null;
+  /** Set only with 'component-mismatch'. */
+  unsupportedComponents: UnsupportedComponent[];
+}
+
+/** The SPEC 5.4 answer (its keys first) with the reasons spelled out. */
+export interface BootstrapReport extends BootstrapAnswer {
+  /** R(h) known and X < R(h). */
+  belowRequired: Span[];
+  /** [root height, finalized height]: where R(h) is defined at all. */
+  finalizedRange: Span;
+  /** The heights of [fromHeight, toHeight] outside finalizedRange (a part of `unknown`). */
+  outsideFinalizedRange: Span[];
+  /** A partition of [fromHeight, toHeight] into maximal runs of equal reasons and values. */
+  ranges: BootstrapRange[];
+}
+
 /** Unusable query input (the CLI reports it with exit code 2). */
 export class BootstrapInputError extends Error {
   override name = 'BootstrapInputError';
@@ -57,6 +95,8 @@ export type RequiredVersionTimeline = Pick<VersionIndex, 'rootHeight' | 'finaliz
 interface RequiredSpan extends Span {
   /** null outside [root, finalizedHeight]: R is not defined there. */
   required: RequiredVersion | null;
+  /** R unknown only because overrides skipped the boundaries that give it. */
+  overridden: boolean;
 }
 
 /**
@@ -69,6 +109,16 @@ export function checkBootstrap(
   components: Iterable<ComponentRun>,
   query: BootstrapQuery,
 ): BootstrapAnswer {
+  const { binary, normalized, fromHeight, toHeight, mayExecute, silentForkRisk, unknown, componentMismatch, verdict } = explainBootstrap(timeline, components, query);
+  return { binary, normalized, fromHeight, toHeight, mayExecute, silentForkRisk, unknown, componentMismatch, verdict };
+}
+
+/** checkBootstrap with the reason for every height that may not be executed. */
+export function explainBootstrap(
+  timeline: RequiredVersionTimeline,
+  components: Iterable<ComponentRun>,
+  query: BootstrapQuery,
+): BootstrapReport {
   const normalized = normalizeBinaryVersion(query.binary);
   const binary = parseSemver(normalized);
   if (binary === null) {
@@ -79,7 +129,7 @@ export function checkBootstrap(
   const counts = overrideFilter(query.overrides, versions);
   const fromHeight = query.fromHeight ?? timeline.rootHeight;
   const toHeight = query.toHeight ?? timeline.finalizedHeight;
-  const answer: BootstrapAnswer = {
+  const report: BootstrapReport = {
     binary: query.binary,
     normalized,
     fromHeight,
@@ -89,26 +139,83 @@ export function checkBootstrap(
     unknown: [],
     componentMismatch: [],
     verdict: false,
+    belowRequired: [],
+    finalizedRange: { fromHeight: timeline.rootHeight, toHeight: timeline.finalizedHeight },
+    outsideFinalizedRange: [],
+    ranges: [],
   };
-  if (fromHeight > toHeight) return answer;
+  if (fromHeight > toHeight) return report;
 
-  const required = cover<RequiredSpan>(timeline.segmentsIn(fromHeight, toHeight, counts), fromHeight, toHeight, (gap) => ({ ...gap, required: null }));
+  const required = requiredSpans(timeline, fromHeight, toHeight, counts);
   const runs = cover<ComponentRun>(components, fromHeight, toHeight, (gap) => ({ ...gap, executionComponentVersion: null, cadenceComponentVersion: null }));
-  for (const [from, to, { required: r }, run] of overlaySpans(required, runs)) {
-    const piece = { fromHeight: from, toHeight: to };
-    const componentsOk = supportsComponents(supported, run);
-    if (!componentsOk) addRange(answer.componentMismatch, piece);
-    if (r === null || r.version === null) {
-      addRange(answer.unknown, piece);
-      continue;
-    }
-    const lenient = compareSemver(binary, versions.get(r.version)) >= 0;
-    const exact = lenient && (r.next === null || compareSemver(binary, versions.get(r.next.version)) < 0);
-    if (exact && componentsOk) addRange(answer.mayExecute, piece);
-    if (lenient && !exact) addRange(answer.silentForkRisk, piece);
+  for (const [from, to, span, run] of overlaySpans(required, runs)) {
+    const range = judge(binary, versions, span, unsupportedComponents(supported, run), { fromHeight: from, toHeight: to });
+    addToLists(report, range);
+    extendOrPush(report.ranges, range, sameJudgement);
   }
-  answer.verdict = coversExactly(answer.mayExecute, fromHeight, toHeight);
-  return answer;
+  report.verdict = coversExactly(report.mayExecute, fromHeight, toHeight);
+  return report;
+}
+
+/** R(h) over [from, to], with the overrides applied; holes (outside the finalized range) have none. */
+function requiredSpans(timeline: RequiredVersionTimeline, from: U64, to: U64, counts: BoundaryFilter | undefined): RequiredSpan[] {
+  const counted = timeline.segmentsIn(from, to, counts);
+  const spans: RequiredSpan[] = [];
+  if (counts === undefined) {
+    for (const s of counted) spans.push({ ...s, overridden: false });
+  } else {
+    for (const [lo, hi, c, all] of overlaySpans(counted, timeline.segmentsIn(from, to))) {
+      spans.push({ fromHeight: lo, toHeight: hi, required: c.required, overridden: c.required.version === null && all.required.version !== null });
+    }
+  }
+  return cover<RequiredSpan>(spans, from, to, (gap) => ({ ...gap, required: null, overridden: false }));
+}
+
+/** The reasons of one piece where R, Rnext and the component versions are constant. */
+function judge(binary: SemVer, versions: VersionCache, span: RequiredSpan, unsupported: UnsupportedComponent[], piece: Span): BootstrapRange {
+  const range: BootstrapRange = { ...piece, reasons: [], requiredVersion: null, nextBoundary: null, unsupportedComponents: [] };
+  const r = span.required;
+  if (r === null) range.reasons.push('unknown-outside-finalized-range');
+  else if (r.version === null) range.reasons.push(span.overridden ? 'unknown-overridden' : 'unknown-no-beacon');
+  else if (compareSemver(binary, versions.get(r.version)) < 0) {
+    range.reasons.push('below-required');
+    range.requiredVersion = r.version;
+  } else if (r.next !== null && compareSemver(binary, versions.get(r.next.version)) >= 0) {
+    range.reasons.push('silent-fork-risk');
+    range.nextBoundary = r.next;
+  }
+  if (unsupported.length > 0) {
+    range.reasons.push('component-mismatch');
+    range.unsupportedComponents = unsupported;
+  }
+  return range;
+}
+
+const UNKNOWN_REASONS: readonly BootstrapReason[] = ['unknown-no-beacon', 'unknown-overridden', 'unknown-outside-finalized-range'];
+
+function addToLists(report: BootstrapReport, range: BootstrapRange): void {
+  const piece = { fromHeight: range.fromHeight, toHeight: range.toHeight };
+  const has = (reason: BootstrapReason) => range.reasons.includes(reason);
+  if (range.reasons.length === 0) addRange(report.mayExecute, piece);
+  if (has('silent-fork-risk')) addRange(report.silentForkRisk, piece);
+  if (UNKNOWN_REASONS.some(has)) addRange(report.unknown, piece);
+  if (has('component-mismatch')) addRange(report.componentMismatch, piece);
+  if (has('below-required')) addRange(report.belowRequired, piece);
+  if (has('unknown-outside-finalized-range')) addRange(report.outsideFinalizedRange, piece);
+}
+
+function sameJudgement(a: BootstrapRange, b: BootstrapRange): boolean {
+  return (
+    a.reasons.join() === b.reasons.join() &&
+    a.requiredVersion === b.requiredVersion &&
+    a.nextBoundary?.height === b.nextBoundary?.height &&
+    a.nextBoundary?.version === b.nextBoundary?.version &&
+    a.unsupportedComponents.map(componentText).join() === b.unsupportedComponents.map(componentText).join()
+  );
+}
+
+function componentText(c: UnsupportedComponent): string {
+  return `${c.component} ${c.version}`;
 }
 
 class VersionCache {
@@ -140,11 +247,16 @@ function parseComponentSet(values: readonly string[] | null | undefined): Set<st
   );
 }
 
-/** A block without component versions passes (SPEC 5.4). */
-function supportsComponents(supported: Set<string> | null, run: ComponentRun): boolean {
-  if (supported === null) return true;
-  const ok = (v: string | null): boolean => v === null || supported.has(v);
-  return ok(run.executionComponentVersion) && ok(run.cadenceComponentVersion);
+/** The component versions of `run` outside the supported set; a block without them passes (SPEC 5.4). */
+function unsupportedComponents(supported: Set<string> | null, run: ComponentRun): UnsupportedComponent[] {
+  const out: UnsupportedComponent[] = [];
+  if (supported === null) return out;
+  const check = (component: UnsupportedComponent['component'], version: string | null): void => {
+    if (version !== null && !supported.has(version)) out.push({ component, version });
+  };
+  check('execution', run.executionComponentVersion);
+  check('cadence', run.cadenceComponentVersion);
+  return out;
 }
 
 /** Counts a boundary unless its major.minor.patch equals an override (SPEC 5.4 Decision). */

@@ -3,6 +3,7 @@ import { readU64 } from '../store/keys.js';
 import type { BlockStore } from '../store/store.js';
 import { decodeStoredRecord } from '../model/record.js';
 import { blockFacts, type BlockFacts } from './facts.js';
+import { transcodeFacts } from './transcode.js';
 
 /** Bytes per entry of a task: orphan flag (1) | global record number (8) | claimed id (32). */
 export const SLOT = 41;
@@ -34,7 +35,8 @@ export function factsOfBatch(task: IntegrityTask, store: BlockStore): BlockFacts
     const key = Buffer.from(task.slots.buffer, task.slots.byteOffset + (orphan ? at + 1 : at + 9), orphan ? 8 : 32);
     const bytes = orphan ? store.orphans.getBinary(key) : store.blocks.getBinary(key);
     if (bytes === undefined) throw new Error(`store inconsistent: record ${record} is indexed but not stored`);
-    out[i] = blockFacts(record, decodeStoredRecord(bytes));
+    // canonical records are hashed straight from their bytes; anything else takes the model path
+    out[i] = transcodeFacts(record, bytes) ?? blockFacts(record, decodeStoredRecord(bytes));
   }
   return out;
 }

@@ -8,8 +8,18 @@ export function toHex(b: Uint8Array): string {
 }
 
 export function fromHex(s: string): Uint8Array {
-  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new TypeError(`not hex: ${s.slice(0, 80)}`);
-  return Uint8Array.from(Buffer.from(s, 'hex'));
+  const b = parseHex(s);
+  if (b === null) throw new TypeError(`not hex: ${s.slice(0, 80)}`);
+  return b;
+}
+
+/** The bytes (a plain Uint8Array of their own) of a hex string in either case; null if it is not one. */
+export function parseHex(s: string): Uint8Array | null {
+  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) return null;
+  const decoded = Buffer.from(s, 'hex');
+  const out = new Uint8Array(decoded.length);
+  out.set(decoded);
+  return out;
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -33,4 +43,11 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 /** Short form used in human-readable reasons: first 8 bytes as hex. */
 export function shortId(id: Uint8Array): string {
   return toHex(id.subarray(0, 8));
+}
+
+/** The bytes as a latin1 string: a cheap exact Map or Set key. */
+export function bytesKey(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return s;
 }

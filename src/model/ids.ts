@@ -128,6 +128,9 @@ export function writeCommit(w: RlpWriter, c: EpochCommit): void {
 function nodesByDkgIndex(c: EpochCommit): Id[] {
   const byIndex: Id[] = new Array(c.dkgIndexMap.length);
   for (const [nodeId, index] of c.dkgIndexMap) byIndex[Number(index)] = nodeId;
+  for (let i = 0; i < byIndex.length; i++) {
+    if (byIndex[i] === undefined) throw new RangeError('dkgIndexMap is not a permutation of 0..n-1 (such a commit is a decode-error, never hashed)');
+  }
   return byIndex;
 }
 

@@ -1,0 +1,49 @@
+// The data the HTML report page carries for its program (`<script id="report-data">`): written
+// by html.ts (Node), read by browser/page.ts (DOM). Declarations only, so both programs, with
+// their different libraries, compile against this one description and neither emits it.
+// `V` is the verdict type: the replay's Verdict union on the Node side, any string in the page.
+
+/** What the details panel shows for one block (JSON-safe: u64 values as strings). */
+export interface BlockDetails<V extends string = string> {
+  id: string | null;
+  record: number;
+  height: string | null;
+  view: string | null;
+  parentId: string | null;
+  finalized: boolean;
+  onChain: boolean;
+  verdict: V;
+  failed: string[];
+  reasons: Record<string, string>;
+  events: { type: string; outcome: string; reason: string }[];
+  eventsTotal: number;
+  committedStateId: string | null;
+  computedStateId: string | null;
+  protocolStateVersion: number | null;
+  executionComponentVersion: string | null;
+  cadenceComponentVersion: string | null;
+  pendingUpgrade: string | null;
+  epochCounter: string | null;
+  epochPhase: string | null;
+  epochFinalView: string | null;
+  requiredVersion: string | null;
+}
+
+/** The pixel geometry the page re-lays the timeline out with (the same html.ts draws with). */
+export interface PageGeometry {
+  labelWidth: number;
+  rightPad: number;
+  gutter: number;
+  cell: number;
+  denseCell: number;
+}
+
+export interface PageData<V extends string = string> {
+  /** The lowest height drawn (decimal); element positions are height offsets from it. */
+  low: string;
+  span: number;
+  geometry: PageGeometry;
+  verdictColors: Record<V, string>;
+  maxMarkers: number;
+  details: Record<string, BlockDetails<V>>;
+}

@@ -213,8 +213,8 @@ test('issue 10: --follow imports new heads through a dropped stream until SIGINT
   tt.after(() => clearInterval(grow));
   let done = false;
   const following = run(['fetch', '--access', n.address, '--db', db, '--follow', '--poll-ms', '100', '--json', ...fast], { until: () => done, timeoutMs: 60_000 });
-  // readers beside the writer while it follows
-  await new Promise((r) => setTimeout(r, 400));
+  // readers beside the writer while it follows (once the fetch has stored the root and a first batch)
+  while (progressHeight(db, c.root) === null) await new Promise((r) => setTimeout(r, 50));
   const side = await run(['replay', '--db', db, '--quiet', '--json']);
   assert.ok(side.code === 0, side.stderr);
   const boot = await run(['bootstrap-check', '--db', db, '--binary', '0.43.0', '--json']);

@@ -12,6 +12,7 @@ import { tempDir } from './helpers/tmp.js';
 import { storeDigest } from './helpers/store.js';
 import { scanValue } from '../src/model/msgpack.js';
 import { writeSporkArchive } from '../src/synth/index.js';
+import { evaluateStore, loadRoot } from '../src/replay/pipeline.js';
 
 const scenarios: string[] = loadVectors('scenarios/index.json').scenarios.map((s: any) => s.name);
 
@@ -200,6 +201,24 @@ test('issue 13.2: an interrupted import is not resumed from another archive with
     await assert.rejects(importArchive(store, other, { batchRecords: 64, afterCommit: (n) => { if (n > record + 64) throw new Error('crash'); } }), /crash/);
     // the original must not resume at the other archive's offset: its record differs from the stored one
     await assert.rejects(importArchive(store, src), new RegExp(`a\\.spork: record ${record} at byte offset \\d+: another, different record`));
+    await store.close();
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('issue 13.4: import and replay sync the store at their checkpoints (the end of the work)', async () => {
+  const t = tempDir();
+  try {
+    const store = BlockStore.open(join(t.dir, 'db'));
+    let syncs = 0;
+    const raw = store.sync.bind(store);
+    store.sync = () => { syncs++; return raw(); };
+    await importArchive(store, vectorPath('scenarios/fault-verdicts.spork'));
+    assert.equal(syncs, 1, 'the import syncs once at its end');
+    const root = loadRoot(store);
+    await evaluateStore(store, root, { threads: 0, full: false });
+    assert.equal(syncs, 2, 'the replay syncs once at its end');
     await store.close();
   } finally {
     t.cleanup();

@@ -13,7 +13,7 @@ import type { BlockRecord, Id, RootSnapshot } from '../model/types.js';
 import { compareSemver, parseBinaryVersion, parseSemver } from '../protocol/versions/semver.js';
 import type { BlockStore } from '../store/store.js';
 import { validateRoot } from '../store/root.js';
-import { RecordConflict, RecordWriter, syncStore } from '../store/writer.js';
+import { RecordConflict, RecordWriter } from '../store/writer.js';
 import { InputError } from '../util/errors.js';
 import { blockRecordFromMessage, checkRecord, HeightMismatch } from './block.js';
 import { MappingError } from './errors.js';
@@ -168,7 +168,7 @@ class Fetch {
     } finally {
       clearInterval(flush);
       this.commit();
-      await syncStore(this.store);
+      await this.store.sync();
     }
     return {
       rootId: toHex(this.rootId),

@@ -1,11 +1,12 @@
 // What every command shares: opening the store an archive path or --db names.
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BlockStore } from '../store/store.js';
+import { BlockStore, type WriteActivity } from '../store/store.js';
 import { importArchive, type ImportStats } from '../store/import.js';
-import { InputError, PartialImportError } from '../util/errors.js';
+import { EnvironmentError, InputError, PartialImportError, osErrorLine } from '../util/errors.js';
 import { Progress } from './progress.js';
+import type { FileLabel } from '../util/atomic-file.js';
 import { InvalidArgumentError } from 'commander';
 
 export interface StoreSource {
@@ -24,18 +25,29 @@ export async function openSource(
   opts: { quiet?: boolean; readOnly?: boolean; partial?: boolean } = {},
 ): Promise<StoreSource> {
   if (archive === undefined && db === undefined) throw new InputError('give an ARCHIVE path or --db DIR');
-  if (archive !== undefined && !existsSync(archive)) throw new InputError(`${archive}: no such archive`);
-  if (archive === undefined && !existsSync(join(db!, 'data.mdb'))) throw new InputError(`${db}: no store there (import an archive with \`spork-replay import ARCHIVE --db ${db}\`)`);
-  const temp = db === undefined ? mkdtempSync(join(tmpdir(), 'spork-replay-')) : null;
+  if (archive !== undefined) checkArchivePath(archive);
+  if (db !== undefined) checkStorePath(db, archive === undefined);
+  const temp = db === undefined ? makeTempStoreDir() : null;
   const dir = db ?? temp!;
-  const store = BlockStore.open(dir, { readOnly: archive === undefined && opts.readOnly === true });
+  const removeTemp = () => {
+    if (temp !== null) rmSync(temp, { recursive: true, force: true });
+  };
+  let store: BlockStore;
+  try {
+    store = BlockStore.open(dir, { readOnly: archive === undefined && opts.readOnly === true });
+  } catch (e) {
+    removeTemp();
+    throw e;
+  }
+  store.temporary = temp !== null;
   let imported: ImportStats | null = null;
   let importError: PartialImportError | null = null;
   const close = async () => {
     await store.close();
-    if (temp !== null) rmSync(temp, { recursive: true, force: true });
+    removeTemp();
   };
   if (archive !== undefined) {
+    store.activity = importActivity(store, archive, temp !== null);
     const bar = new Progress('import', !opts.quiet);
     try {
       imported = await importArchive(store, archive, { onProgress: (d, t) => bar.update(d, t, 'bytes') });
@@ -51,6 +63,46 @@ export async function openSource(
     bar.done();
   }
   return { store, imported, importError, close };
+}
+
+/** What a failed write during an import says it was writing and what it kept. */
+export function importActivity(store: BlockStore, archive: string, temporary: boolean): WriteActivity {
+  if (temporary) {
+    return {
+      what: `the records of ${archive} into a temporary store in ${tmpdir()}`,
+      kept: () => `nothing (the temporary store is removed; import into --db DIR on a disk with space, then replay --db DIR)`,
+    };
+  }
+  return {
+    what: `the records of ${archive} into the store ${store.dir}`,
+    kept: () => `the ${store.recordCount()} records committed before it (the store is consistent; \`import\` resumes there when there is space)`,
+  };
+}
+
+function makeTempStoreDir(): string {
+  try {
+    return mkdtempSync(join(tmpdir(), 'spork-replay-'));
+  } catch (e) {
+    throw new EnvironmentError(`cannot create a temporary store in ${tmpdir()}: ${osErrorLine(e) ?? String(e)}`, { hint: 'give --db DIR', cause: e });
+  }
+}
+
+/** ARCHIVE must name a readable file. */
+export function checkArchivePath(archive: string): void {
+  if (!existsSync(archive)) throw new InputError(`${archive}: no such archive`);
+  if (statSync(archive).isDirectory()) throw new InputError(`${archive}: is a directory, not an archive`);
+}
+
+/** `--db DIR` must be a directory; with `mustExist`, one holding a store. */
+export function checkStorePath(db: string, mustExist: boolean): void {
+  if (existsSync(db) && !statSync(db).isDirectory()) throw new InputError(`--db ${db}: is a file, not a store directory`);
+  if (mustExist && !existsSync(join(db, 'data.mdb'))) throw new InputError(`${db}: no store there (import an archive with \`spork-replay import ARCHIVE --db ${db}\`)`);
+}
+
+/** The label of an output file: `kept` is what stays consistent besides it if writing it fails. */
+export function outputLabel(kind: string, path: string, kept: string): FileLabel {
+  const before = existsSync(path) ? `${path} is unchanged` : `${path} was not created`;
+  return { what: `${kind} ${path}`, kept: `${kept}; ${before}` };
 }
 
 export function printJson(v: unknown): void {

@@ -13,7 +13,6 @@ import type { Id } from '../model/types.js';
 import { exportArchive } from '../store/export.js';
 import { validateRoot } from '../store/root.js';
 import { BlockStore } from '../store/store.js';
-import { syncStore } from '../store/writer.js';
 import { InputError } from '../util/errors.js';
 import { parseCount, printJson } from './common.js';
 import { formatSeconds } from './progress.js';
@@ -233,7 +232,7 @@ Exit codes: 0 the root is valid and stored (or already the store's), 2 refused: 
             store.meta.putSync('root', header);
             store.meta.putSync('recordCount', store.recordCount());
           });
-          await syncStore(store);
+          await store.sync();
         }
         const h = root.rootBlock.header;
         const info = {

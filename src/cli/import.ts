@@ -3,11 +3,9 @@ import type { Command } from 'commander';
 import { BlockStore } from '../store/store.js';
 import { importArchive } from '../store/import.js';
 import { exportArchive } from '../store/export.js';
-import { printJson } from './common.js';
+import { checkArchivePath, checkStorePath, importActivity, outputLabel, printJson } from './common.js';
 import { Progress } from './progress.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { InputError } from '../util/errors.js';
+import { checkOutputPath, produceFileAtomic } from '../util/atomic-file.js';
 
 export function registerImport(program: Command): void {
   program
@@ -18,8 +16,10 @@ export function registerImport(program: Command): void {
     .option('--json', 'print the import statistics as JSON')
     .option('--quiet', 'no progress bar')
     .action(async (archive: string, flags: { db: string; json?: boolean; quiet?: boolean }) => {
-      if (!existsSync(archive)) throw new InputError(`${archive}: no such archive`);
+      checkArchivePath(archive);
+      checkStorePath(flags.db, false);
       const store = BlockStore.open(flags.db);
+      store.activity = importActivity(store, archive, false);
       const bar = new Progress('import', !(flags.quiet || flags.json));
       try {
         const stats = await importArchive(store, archive, { onProgress: (d, t) => bar.update(d, t, 'bytes') });
@@ -45,11 +45,14 @@ export function registerExport(program: Command): void {
     .requiredOption('--out <file>', 'the archive to write')
     .option('--quiet', 'no progress bar')
     .action(async (flags: { db: string; out: string; quiet?: boolean }) => {
-      if (!existsSync(join(flags.db, 'data.mdb'))) throw new InputError(`${flags.db}: no store there`);
+      checkStorePath(flags.db, true);
+      checkOutputPath(flags.out, '--out');
       const store = BlockStore.open(flags.db, { readOnly: true });
       const bar = new Progress('export', !flags.quiet);
       try {
-        const n = await exportArchive(store, flags.out, (d, t) => bar.update(d, t, 'records'));
+        const n = await produceFileAtomic(flags.out, outputLabel('the archive', flags.out, 'the store (export only reads it)'), (temp) =>
+          exportArchive(store, temp, (d, t) => bar.update(d, t, 'records')),
+        );
         bar.done();
         if (!flags.quiet) process.stdout.write(`${flags.out}: ${n} records written\n`);
       } finally {

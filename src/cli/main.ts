@@ -1,6 +1,7 @@
 // spork-replay command line. Exit codes (SPEC 6): 0 all good, 1 findings, 2 bad usage or input.
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../util/errors.js';
+import { classify, failureLine } from '../util/errors.js';
+import { fileBeingWritten } from '../util/atomic-file.js';
 import { registerImport, registerExport } from './import.js';
 import { registerReplay, registerVersions } from './replay.js';
 import { registerSynth } from './synth.js';
@@ -8,6 +9,7 @@ import { registerBootstrap } from './bootstrap.js';
 import { registerInspect } from './inspect.js';
 import { registerServe } from './serve.js';
 import { registerReport } from './report.js';
+import { registerFetch, registerImportRoot } from './fetch.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerSynth(program);
   registerImport(program);
+  registerFetch(program);
+  registerImportRoot(program);
   registerExport(program);
   registerReplay(program);
   registerVersions(program);
@@ -33,6 +37,24 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; resolves with the exit code (the launcher sets process.exitCode). */
 export async function run(argv: string[]): Promise<number> {
+  // Failures that escaped every path (an unhandled stream 'error' event, a rejected promise
+  // nobody awaited) still end as one line and exit 2; unknown ones are still reported as bugs.
+  const lastResort = (e: unknown) => {
+    process.stderr.write(`spork-replay: ${failureLine(e, fileBeingWritten())}\n`);
+    process.exit(2);
+  };
+  // A reader that went away (`| head`) ends the output, not the process with a stack; the
+  // error can arrive after the command returned, so these listeners stay.
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listeners('error').some((l) => (l as { sporkReplay?: boolean }).sporkReplay)) continue;
+    const onOutputError = Object.assign((e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      lastResort(e);
+    }, { sporkReplay: true });
+    stream.on('error', onOutputError);
+  }
+  process.on('uncaughtException', lastResort);
+  process.on('unhandledRejection', lastResort);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -42,12 +64,11 @@ export async function run(argv: string[]): Promise<number> {
       // --help and --version end with code 0; every usage error is exit 2 (SPEC 6).
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
     }
-    if (e instanceof InputError) {
-      process.stderr.write(`spork-replay: ${e.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`spork-replay: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
-    return 2;
+    process.stderr.write(`spork-replay: ${failureLine(e)}\n`);
+    return classify(e)?.exitCode ?? 2;
+  } finally {
+    process.off('uncaughtException', lastResort);
+    process.off('unhandledRejection', lastResort);
   }
 }
 

@@ -5,6 +5,7 @@ import { evaluateStore, exitCodeOf, loadRoot, reportFromStore } from '../replay/
 import { versionFindings, type ReportSummary } from '../replay/report.js';
 import { openSource, parseThreads, printJson } from './common.js';
 import { Progress, formatSeconds } from './progress.js';
+import { checkOutputPath } from '../util/atomic-file.js';
 
 interface ReplayFlags {
   db?: string;
@@ -27,6 +28,7 @@ export function registerReplay(program: Command): void {
     .option('--quiet', 'no progress bar')
     .option('--full', 'discard stored results and replay every block again')
     .action(async (archive: string | undefined, flags: ReplayFlags) => {
+      if (flags.report !== undefined) checkOutputPath(flags.report, '--report');
       // SPEC 9.2: after a framing error the records before it are still imported and replayed
       const src = await openSource(archive, flags.db, { quiet: flags.quiet || flags.json, partial: true });
       try {

@@ -4,7 +4,6 @@
 //
 // The pass is the report's own first pass (ChainSummarizer in src/replay/report.ts: finality,
 // beacons, counts, version map) with the timeline lanes drawn from the same groups.
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
@@ -16,7 +15,8 @@ import { evaluateStore, loadRoot, reportContext, rootContext, storedResults } fr
 import { ChainSummarizer, type ReportContext, type ReportSummary } from '../replay/report.js';
 import { RUN_LANES, renderHtml, type BlockDetails, type RunLane, type TimelineBlock, type TimelineModel, type TimelinePoint, type TimelineRun } from '../report/html.js';
 import type { BlockStore } from '../store/store.js';
-import { openSource, parseCount, parseThreads } from './common.js';
+import { openSource, outputLabel, parseCount, parseThreads } from './common.js';
+import { checkOutputPath, writeFileAtomic } from '../util/atomic-file.js';
 import { Progress } from './progress.js';
 
 export const DEFAULT_MAX_MARKERS = 5000;
@@ -48,6 +48,7 @@ export function registerReport(program: Command): void {
     .option('--title <text>', 'page title (default: from the archive or store name)')
     .option('--quiet', 'no progress bar, no closing line')
     .action(async (archive: string | undefined, flags: ReportFlags) => {
+      checkOutputPath(flags.html, '--html');
       const src = await openSource(archive, flags.db, { quiet: flags.quiet });
       try {
         const root = loadRoot(src.store);
@@ -56,7 +57,8 @@ export function registerReport(program: Command): void {
         bar.done();
         const title = flags.title ?? `spork-replay report: ${basename(archive ?? flags.db ?? 'store')}`;
         const model = buildTimelineModel(src.store, root, { title, maxMarkers: flags.maxMarkers });
-        writeFileSync(flags.html, renderHtml(model));
+        const kept = src.store.temporary ? 'nothing (the replay ran in a temporary store, which is removed)' : `the replayed store ${src.store.dir}`;
+        writeFileAtomic(flags.html, renderHtml(model), outputLabel('the HTML report', flags.html, kept));
         if (!flags.quiet) {
           process.stdout.write(
             `wrote ${flags.html}: ${model.summary.blocks} blocks, ${model.counts.nonOk} not ok (${model.markers.length} drawn), ` +

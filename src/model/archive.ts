@@ -11,7 +11,9 @@
 // (pass `copy: true` to give every record its own buffer instead). A framing error
 // (truncation, byte 0xc1, a length past the end) stops the iteration with an
 // ArchiveFramingError after every record before it has been yielded (SPEC 9.2); content
-// errors are per record (`error`), and never stop the iteration.
+// errors are per record (`error`), and never stop the iteration. Work and memory are bounded
+// per input byte: records are framed in steps of at most FRAMES_PER_STEP, and an archive
+// stops at the first record past MAX_SHORT_RECORDS that are too short to be blocks.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BlockRecord, RootSnapshot } from './types.js';
 import { ArchiveHeader, BlockRecord as BlockRecordKind, RootSnapshot as RootSnapshotKind } from './schema.js';
@@ -60,16 +62,37 @@ export interface ArchiveBlockEntry {
 
 export type ArchiveEntry = ArchiveHeaderEntry | ArchiveBlockEntry;
 
-/** Truncation, byte 0xc1 or a length running past the end: the archive stops here (SPEC 9.2). */
+/**
+ * A record shorter than this cannot decode: a block record holds at least four 32-byte ids
+ * (its blockId, the header's parentId, proposerId and payloadHash) and the payload's
+ * protocolStateId, 170 bytes with their `bin` headers. Such records only cost: see
+ * MAX_SHORT_RECORDS.
+ */
+export const MIN_BLOCK_RECORD_BYTES = 128;
+/**
+ * Records shorter than MIN_BLOCK_RECORD_BYTES an archive may hold before it stops as
+ * malformed. Each record costs the store and the report a few hundred bytes whatever its own
+ * size: without a cap, a 1 MB file of one-byte records would cost gigabytes; with it, the work
+ * per input byte is bounded (every other record is at least MIN_BLOCK_RECORD_BYTES long).
+ */
+export const MAX_SHORT_RECORDS = 4096;
+
+/** Why an archive stops: a framing error (SPEC 9.2), or too many records too short to be blocks. */
+export type ArchiveStopCause = FramingCause | `more than ${number} records too short to be blocks`;
+
+/**
+ * Truncation, byte 0xc1 or a length running past the end: the archive stops here (SPEC 9.2).
+ * Also thrown at the first record past MAX_SHORT_RECORDS short ones.
+ */
 export class ArchiveFramingError extends Error {
   /** Record number (0 = header) and the byte offset of that record's first byte. */
   readonly record: number;
   readonly offset: number;
   /** Byte offset where the problem was found (the 0xc1 byte, the cut header, ...). */
   readonly at: number;
-  override readonly cause: FramingCause;
+  override readonly cause: ArchiveStopCause;
 
-  constructor(record: number, offset: number, at: number, cause: FramingCause, path?: string) {
+  constructor(record: number, offset: number, at: number, cause: ArchiveStopCause, path?: string) {
     super(`${path ? path + ': ' : ''}malformed archive at record ${record} (byte offset ${offset}): ${cause} (at byte ${at})`);
     this.name = 'ArchiveFramingError';
     this.record = record;
@@ -98,6 +121,15 @@ export interface ArchiveReaderOptions {
   decode?: boolean;
   /** Give each record (and its decoded value) its own copy of the bytes (default false: views into the chunk). */
   copy?: boolean;
+  /** Records shorter than MIN_BLOCK_RECORD_BYTES allowed before the archive stops (default MAX_SHORT_RECORDS). */
+  maxShortRecords?: number;
+}
+
+/** Records framed per step of the reader: bounds the memory of one step, whatever the record sizes. */
+const FRAMES_PER_STEP = 4096;
+
+function tooManyShort(max: number): ArchiveStopCause {
+  return `more than ${max} records too short to be blocks`;
 }
 
 /** The header value (`{format, version, root}`) decoded, checked; throws ArchiveHeaderError. */
@@ -174,6 +206,8 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
   private nextRecord = 0;
   private headerEntry: ArchiveHeaderEntry | null = null;
   private started = false;
+  private readonly maxShort: number;
+  private shortRecords = 0;
   /** Block records framed so far. */
   blocksRead = 0;
 
@@ -182,6 +216,7 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
     this.chunkSize = Math.max(4096, opts.chunkSize ?? 2 * 1024 * 1024);
     this.decode = opts.decode ?? true;
     this.copy = opts.copy ?? false;
+    this.maxShort = opts.maxShortRecords ?? MAX_SHORT_RECORDS;
   }
 
   /** File size in bytes (known after the header was read). */
@@ -284,11 +319,12 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
       await this.readHeaderEntry();
       for (;;) {
         const frames: RawFrame[] = [];
-        let end: number;
+        let end = NEED_MORE;
         let framingError: unknown = null;
-        for (;;) {
+        while (frames.length < FRAMES_PER_STEP) {
           try {
             end = this.frame();
+            if (end >= 0) this.countShort(end - this.pos);
           } catch (e) {
             framingError = e; // yield the records before it first
             end = DONE;
@@ -302,7 +338,7 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
         if (frames.length) yield frames;
         if (framingError) throw framingError;
         if (end === DONE) return;
-        await this.fill(); // NEED_MORE; throws at a framing error
+        if (end === NEED_MORE) await this.fill(); // throws at a framing error
       }
     } finally {
       await this.close();
@@ -349,6 +385,13 @@ export class ArchiveReader implements AsyncIterable<ArchiveEntry> {
 
   private wantEnd = 0;
 
+  /** Counts a record of `length` bytes at `pos`; throws past the cap of short records. */
+  private countShort(length: number): void {
+    if (length >= MIN_BLOCK_RECORD_BYTES || ++this.shortRecords <= this.maxShort) return;
+    const offset = this.bufOff + this.pos;
+    throw new ArchiveFramingError(this.nextRecord, offset, offset, tooManyShort(this.maxShort), this.path);
+  }
+
   /** Reads the next chunk into a fresh buffer, keeping the unconsumed tail of the current one. */
   private async fill(): Promise<void> {
     const fh = this.fh;
@@ -394,9 +437,11 @@ const NEED_MORE = -101;
  */
 export function parseArchiveBytes(
   bytes: Uint8Array,
-  opts: { decode?: boolean } = {},
+  opts: { decode?: boolean; maxShortRecords?: number } = {},
 ): { header: RootSnapshot; blocks: ArchiveBlockEntry[]; framingError: ArchiveFramingError | null } {
   const decode = opts.decode ?? true;
+  const maxShort = opts.maxShortRecords ?? MAX_SHORT_RECORDS;
+  let short = 0;
   let end = scanValue(bytes, 0, bytes.length);
   if (end < 0) throw new ArchiveFramingError(0, 0, scanInfo.at, framingCause(end));
   const header = decodeArchiveHeaderBytes(bytes, 0, end);
@@ -406,6 +451,9 @@ export function parseArchiveBytes(
   while (pos < bytes.length) {
     end = scanValue(bytes, pos, bytes.length);
     if (end < 0) return { header, blocks, framingError: new ArchiveFramingError(record, pos, scanInfo.at, framingCause(end)) };
+    if (end - pos < MIN_BLOCK_RECORD_BYTES && ++short > maxShort) {
+      return { header, blocks, framingError: new ArchiveFramingError(record, pos, pos, tooManyShort(maxShort)) };
+    }
     blocks.push(blockEntry(record++, pos, viewOf(bytes, pos, end, false), decode));
     pos = end;
   }

@@ -6,11 +6,32 @@ import { Piscina } from 'piscina';
 import type { BlockStore } from '../store/store.js';
 import type { BlockResult } from './evaluate.js';
 import type { BlockFacts } from './facts.js';
-import { factsOfBatch, packSlots, type IntegrityTask } from './integrity-work.js';
+import { factsOfBatch, packSlots, SLOT, type IntegrityTask } from './integrity-work.js';
+import { readU64 } from '../store/keys.js';
+import { EnvironmentError } from '../util/errors.js';
 import { decodeFacts } from './facts-codec.js';
 
 /** Blocks per task: piscina costs ~50 us per task, a block ~50-100 us of hashing. */
 const BATCH = 2048;
+
+export interface StageOptions {
+  /** The worker module (tests substitute one that fails); default worker-entry.cjs. */
+  workerFile?: string;
+}
+
+/** An integrity batch failed on two workers in a row. */
+export class WorkerFailure extends EnvironmentError {
+  constructor(task: IntegrityTask, cause: unknown) {
+    const n = task.slots.length / SLOT;
+    const first = readU64(task.slots, 1);
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    super(`an integrity worker failed twice on a batch of ${n} blocks (from record ${first}): ${reason}`, {
+      hint: 'the stored results before it are kept; run the replay again, or with --threads 0 to check in the main thread',
+      cause,
+    });
+    this.name = 'WorkerFailure';
+  }
+}
 
 /** One block in report order: its facts, or the result an earlier run stored. */
 export interface StageItem {
@@ -27,10 +48,11 @@ export class IntegrityStage {
     private readonly store: BlockStore,
     readonly threads: number,
     private readonly storedResult: ((orderKey: Buffer) => BlockResult | undefined) | null,
+    opts: StageOptions = {},
   ) {
     this.pool = threads > 0
       ? new Piscina({
-          filename: new URL('./worker-entry.cjs', import.meta.url).href,
+          filename: opts.workerFile ?? new URL('./worker-entry.cjs', import.meta.url).href,
           minThreads: threads,
           maxThreads: threads,
           idleTimeout: 60_000,
@@ -84,11 +106,30 @@ export class IntegrityStage {
     const depth = this.threads * 3;
     for (const items of this.batches()) {
       const task = this.task(items);
-      const facts: Promise<BlockFacts[]> = task === null ? Promise.resolve([]) : pool.run(task).then(decodeFacts);
-      inFlight.push(facts.then((f) => IntegrityStage.merge(items, f)));
+      const facts: Promise<BlockFacts[]> = task === null ? Promise.resolve([]) : this.runTask(pool, task).then(decodeFacts);
+      const merged = facts.then((f) => IntegrityStage.merge(items, f));
+      // awaited in order below; a batch that fails while an earlier one is awaited is not "unhandled"
+      merged.catch(() => {});
+      inFlight.push(merged);
       if (inFlight.length >= depth) yield await inFlight.shift()!;
     }
     while (inFlight.length > 0) yield await inFlight.shift()!;
+  }
+
+  /**
+   * One batch on the pool. A worker that dies or fails mid-batch (killed, out of memory) gets
+   * the batch retried once on a fresh worker; a second failure is an error naming the batch.
+   */
+  private async runTask(pool: Piscina, task: IntegrityTask): Promise<ArrayBuffer> {
+    try {
+      return await pool.run(task);
+    } catch {
+      try {
+        return await pool.run(task);
+      } catch (second) {
+        throw new WorkerFailure(task, second);
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 // The replay of a store: store -> integrity (workers) -> ordered evaluation -> results in the
 // store -> report. One place that knows the order of the stages.
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { decodeArchiveHeaderBytes } from '../model/archive.js';
 import { toHex } from '../model/bytes.js';
 import { headerId, resultId } from '../model/ids.js';
@@ -9,8 +9,9 @@ import { makeSnapshot, snapshotReport, type ProtocolSnapshot } from '../protocol
 import { concatKey, orderKey } from '../store/keys.js';
 import { decodeStoredRecord } from './decode.js';
 import { validateRoot } from '../store/root.js';
-import { RESULTS_START, type BlockStore } from '../store/store.js';
+import { RESULTS_START, type BlockStore, type WriteActivity } from '../store/store.js';
 import { InputError } from '../util/errors.js';
+import { AtomicFile, type FileLabel } from '../util/atomic-file.js';
 import { Evaluator, type BlockResult, type RootContext } from './evaluate.js';
 import { linkHeader } from './facts.js';
 import { stringify, summarize, writeBlockLines, type ReportContext, type ReportSummary } from './report.js';
@@ -75,38 +76,27 @@ const FLUSH_EVERY = 4096;
  * changed: unknown-parent and cycle verdicts, and descendants of anything evaluated again.
  */
 export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts: ReplayOptions): Promise<void> {
-  if (opts.full) {
-    // results keep msgpackr's shared structures under a key of their own: remove by range
-    let keys: Buffer[] = [];
-    const drop = () => store.env.transactionSync(() => { for (const k of keys) store.results.removeSync(k); });
-    for (const k of store.results.getKeys({ start: RESULTS_START })) {
-      keys.push(k);
-      if (keys.length >= 65536) { drop(); keys = []; }
-    }
-    drop();
-    await store.env.transaction(() => {
-      store.states.clearSync();
-      store.includes.clearSync();
-    });
-  }
+  store.activity = replayActivity(store);
+  if (opts.full) dropResults(store);
   const incremental = hasAnyResult(store);
   const rc = rootContext(root);
   const total = store.order.getCount();
   let done = 0;
   let batch: BlockResult[] = [];
   let sinceFlush = 0;
-  // Results go to LMDB through lmdb-js's asynchronous writes: encoding stays here, the write
-  // transactions run on lmdb-js's own thread, in order (so stored results stay a prefix of the
-  // evaluation order, which resuming relies on).
-  let pending: Promise<unknown> = Promise.resolve();
+  // Results are committed in synchronous write transactions, in evaluation order (so stored
+  // results stay a prefix of it, which resuming relies on). A failed commit throws here, at
+  // once, and the store writes nothing more (BlockStore's write guard).
   const flush = () => {
     const work = batch;
     batch = [];
-    for (const r of work) {
-      store.results.put(resultKey(r), r);
-      if (r.id !== null) for (const inc of r.included) store.includes.put(concatKey(inc.id, Buffer.from(r.id, 'hex')), EMPTY);
-    }
-    pending = store.env.committed;
+    if (work.length === 0) return;
+    store.env.transactionSync(() => {
+      for (const r of work) {
+        store.results.putSync(resultKey(r), r);
+        if (r.id !== null) for (const inc of r.included) store.includes.putSync(concatKey(inc.id, Buffer.from(r.id, 'hex')), EMPTY);
+      }
+    });
   };
   const saveState = (st: ProtocolSnapshot) => {
     const key = Buffer.from(st.kvId);
@@ -135,9 +125,8 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
       done += items.length;
       sinceFlush += items.length;
       if (sinceFlush >= 4 * PRUNE_WINDOW) {
+        // pruned blocks are rebuilt from stored results: those are committed first
         flush();
-        // pruned blocks are rebuilt from stored results: those must be committed first
-        await pending;
         evaluator.prune(PRUNE_WINDOW);
         sinceFlush = 0;
       }
@@ -148,9 +137,33 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   }
   evaluator.finish();
   flush();
-  await pending;
-  await store.env.committed;
   store.meta.putSync('replayGeneration', (store.meta.get('replayGeneration') ?? 0) + 1);
+  await store.sync();
+}
+
+/** What a failed write during the replay says it was writing and what it kept. */
+function replayActivity(store: BlockStore): WriteActivity {
+  return {
+    what: `replay results into the store ${store.dir}`,
+    kept: () => store.temporary
+      ? 'nothing (the replay ran in a temporary store, which is removed; import into --db DIR on a disk with space, then replay --db DIR)'
+      : `the ${store.recordCount()} imported records and the results of the ${store.results.getCount({ start: RESULTS_START })} blocks replayed before it (the store is consistent; \`replay --db ${store.dir}\` resumes there when there is space)`,
+  };
+}
+
+/** `--full`: removes the stored results, states and inclusions (results keep msgpackr's shared structures under a key of their own: removed by range). */
+function dropResults(store: BlockStore): void {
+  let keys: Buffer[] = [];
+  const drop = () => store.env.transactionSync(() => { for (const k of keys) store.results.removeSync(k); });
+  for (const k of store.results.getKeys({ start: RESULTS_START })) {
+    keys.push(k);
+    if (keys.length >= 65536) { drop(); keys = []; }
+  }
+  drop();
+  store.env.transactionSync(() => {
+    store.states.clearSync();
+    store.includes.clearSync();
+  });
 }
 
 function hasAnyResult(store: BlockStore): boolean {
@@ -193,7 +206,7 @@ export function* storedResults(store: BlockStore): Generator<BlockResult> {
   for (const { value } of store.results.getRange({ start: RESULTS_START })) yield value as BlockResult;
 }
 
-/** Writes the report from the stored results; returns the summary. */
+/** Writes the report from the stored results (complete under its name, or not at all); returns the summary. */
 export async function reportFromStore(
   store: BlockStore,
   root: RootSnapshot,
@@ -202,25 +215,36 @@ export async function reportFromStore(
 ): Promise<ReportSummary> {
   const ctx = reportContext(root, rootContext(root));
   const { summary, index } = summarize(ctx, storedResults(store));
-  let out: WriteStream | null = null;
-  let buffered: string[] = [];
-  if (reportPath !== undefined) out = createWriteStream(reportPath);
-  const emit = (line: string) => {
-    if (out === null) return;
-    buffered.push(line);
-    if (buffered.length >= 2048) {
-      out.write(buffered.join('\n') + '\n');
-      buffered = [];
-    }
-  };
-  if (out !== null) writeBlockLines(ctx, storedResults(store), index, emit);
-  decorate(summary);
-  if (out !== null) {
+  if (reportPath === undefined) {
+    decorate(summary);
+    return summary;
+  }
+  const out = AtomicFile.create(reportPath, reportLabel(store, reportPath));
+  try {
+    let buffered: string[] = [];
+    writeBlockLines(ctx, storedResults(store), index, (line) => {
+      buffered.push(line);
+      if (buffered.length >= 2048) {
+        out.write(buffered.join('\n') + '\n');
+        buffered = [];
+      }
+    });
+    decorate(summary);
     buffered.push(stringify(summary));
     out.write(buffered.join('\n') + '\n');
-    await new Promise<void>((resolve, reject) => out!.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    out.commit();
+  } finally {
+    out.abort();
   }
   return summary;
+}
+
+function reportLabel(store: BlockStore, path: string): FileLabel {
+  const before = existsSync(path) ? `${path} is unchanged` : `${path} was not created`;
+  const kept = store.temporary
+    ? 'nothing of the replay (it ran in a temporary store, which is removed)'
+    : `the replayed store (every block's result is stored: \`replay --db ${store.dir} --report FILE\` writes the report without replaying again)`;
+  return { what: `the report ${path}`, kept: `${kept}; ${before}` };
 }
 
 export function exitCodeOf(summary: ReportSummary): 0 | 1 {

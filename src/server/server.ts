@@ -13,7 +13,7 @@
 // generation (`meta.replayGeneration`, read per request), so a replay in another process that
 // bumps it invalidates them; an import in another process is seen by the next request (LMDB MVCC).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BlockStore } from '../store/store.js';
 import { jsonText, Lru, NotFoundError, parseBlockSpec, parseHeight, parseList, QueryInputError, StoreQuery, type BootstrapParams } from './query.js';
@@ -25,7 +25,23 @@ export interface ServerOptions {
   cacheEntries?: number;
   /** Called with each internal error (a bug, never bad input); default: stderr. */
   onError?: (e: unknown, url: string) => void;
+  /**
+   * Open connections at most (default 1000, far below the usual file-descriptor limit). A
+   * connection beyond it closes the oldest idle one; when none is idle it is refused.
+   */
+  maxConnections?: number;
+  /** A connection with no request in progress is closed after this long (ms, default 10 s). */
+  idleTimeoutMs?: number;
+  /** A request's headers must arrive within this long of its first byte (ms, default 5 s). */
+  headersTimeoutMs?: number;
+  /** `Access-Control-Allow-Origin` for every answer; none by default (same-origin only). */
+  corsOrigin?: string | null;
 }
+
+export const SERVER_DEFAULTS = { maxConnections: 1000, idleTimeoutMs: 10_000, headersTimeoutMs: 5_000 } as const;
+
+/** Headers of every answer: JSON never sniffed as something else. */
+const SAFE_HEADERS = { 'X-Content-Type-Options': 'nosniff' } as const;
 
 export interface RunningServer {
   server: Server;
@@ -225,28 +241,51 @@ export async function startServer(store: BlockStore, opts: ServerOptions = {}): 
   const query = new StoreQuery(store);
   const api = new Api(query, opts.cacheEntries ?? 8192, opts.onError);
   api.warm();
-  const server = createServer({ keepAliveTimeout: 5000 }, (req: IncomingMessage, res: ServerResponse) => {
+  const headersTimeout = opts.headersTimeoutMs ?? SERVER_DEFAULTS.headersTimeoutMs;
+  const idleTimeout = opts.idleTimeoutMs ?? SERVER_DEFAULTS.idleTimeoutMs;
+  const common: Record<string, string> = { ...SAFE_HEADERS };
+  if (opts.corsOrigin) {
+    common['Access-Control-Allow-Origin'] = opts.corsOrigin;
+    if (opts.corsOrigin !== '*') common.Vary = 'Origin';
+  }
+  const server = createServer({
+    keepAliveTimeout: Math.min(5000, idleTimeout),
+    headersTimeout,
+    requestTimeout: headersTimeout + 5000,
+    // how often header and request timeouts are checked (Node's default is 30 s)
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)),
+  }, (req: IncomingMessage, res: ServerResponse) => {
     req.on('error', () => {});
     res.on('error', () => {});
+    const done = connections.busy(req.socket);
+    res.on('close', done);
     const a = api.handle(req.method, req.url);
     const headers: Record<string, string | number> = {
       'Content-Type': JSON_TYPE,
       'Content-Length': a.body.length,
       'Cache-Control': 'no-store',
+      ...common,
       ...(a as { headers?: Record<string, string> }).headers,
     };
     res.writeHead(a.status, headers);
     res.end(req.method === 'HEAD' ? undefined : a.body);
   });
+  const connections = new Connections(opts.maxConnections ?? SERVER_DEFAULTS.maxConnections, idleTimeout);
+  server.on('connection', (socket: Socket) => connections.add(socket));
   // CONNECT is not a request node:http hands to the handler: without a listener the socket is dropped.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     const body = errorBody('method CONNECT not allowed (GET or HEAD)');
     socket.on('error', () => {});
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.toString()}`);
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${body.length}\r\n${rawHeaders(common)}Connection: close\r\n\r\n${body.toString()}`, () => socket.destroy());
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 25\r\nConnection: close\r\n\r\n{"error":"bad request"}\r\n');
-    else socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // a request that timed out waiting for its headers gets 408, anything unparsable 400
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const body = timedOut ? '{"error":"request timeout"}\r\n' : '{"error":"bad request"}\r\n';
+    // destroyed once written: a client that does not read would keep a half-closed socket open
+    if (socket.writable) {
+      socket.end(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n${rawHeaders(common)}Connection: close\r\n\r\n${body}`, () => socket.destroy());
+    } else socket.destroy();
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -274,6 +313,58 @@ export async function startServer(store: BlockStore, opts: ServerOptions = {}): 
       return closing;
     },
   };
+}
+
+function rawHeaders(h: Record<string, string>): string {
+  return Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+}
+
+/**
+ * The open connections, oldest first. A connection silent for `idleMs` is closed (a client that
+ * connects and sends nothing, or keeps an idle keep-alive connection); past `max` connections
+ * the oldest one without a request in progress is closed to make room, so idle sockets can
+ * neither lock other clients out nor use up the process's file descriptors.
+ */
+class Connections {
+  private readonly open = new Set<Socket>();
+  private readonly active = new Map<Socket, number>();
+
+  constructor(private readonly max: number, private readonly idleMs: number) {}
+
+  add(socket: Socket): void {
+    socket.on('error', () => {});
+    this.open.add(socket);
+    socket.once('close', () => {
+      this.open.delete(socket);
+      this.active.delete(socket);
+    });
+    socket.setTimeout(this.idleMs, () => socket.destroy());
+    if (this.open.size > this.max) this.makeRoom(socket);
+  }
+
+  /** Marks a request in progress on `socket`; returns the function that ends it. */
+  busy(socket: Socket): () => void {
+    this.active.set(socket, (this.active.get(socket) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const n = (this.active.get(socket) ?? 1) - 1;
+      if (n > 0) this.active.set(socket, n);
+      else this.active.delete(socket);
+    };
+  }
+
+  private makeRoom(newcomer: Socket): void {
+    for (const s of this.open) {
+      if (s === newcomer) break;
+      if (!this.active.has(s)) {
+        s.destroy();
+        return;
+      }
+    }
+    newcomer.destroy();
+  }
 }
 
 /** Opens a store read-only (safe while another process imports or replays into it). */

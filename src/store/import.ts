@@ -17,7 +17,7 @@ import { sha3 } from '../model/hash.js';
 import { InputError, PartialImportError } from '../util/errors.js';
 import type { BlockStore } from './store.js';
 import { validateRoot } from './root.js';
-import { RecordConflict, RecordWriter, syncStore } from './writer.js';
+import { RecordConflict, RecordWriter } from './writer.js';
 
 export interface ImportProgress {
   /** Byte offset of the next record to read. */
@@ -169,13 +169,13 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
     } catch (e) {
       if (e instanceof ArchiveFramingError) {
         commit();
-        await syncStore(store);
+        await store.sync();
         throw new PartialImportError(`${e.message}; the ${p.record - 1} records before it are imported`);
       }
       throw e;
     }
     commit(true);
-    await syncStore(store);
+    await store.sync();
     stats.decodeErrors = writer.decodeErrors;
     stats.sha256 = p.digest ?? null;
     return stats;

@@ -1,8 +1,10 @@
 // The LMDB block store. Raw canonical archive bytes are the source of truth (so workers read
 // them with getBinaryFast and a C program can read the same environment); everything else is
 // an index over them or a replay result. Layout: README "Store layout".
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { CliError, DamagedStoreError, EnvironmentError, InputError, NoSpaceError, isWriteFailure, osErrorLine } from '../util/errors.js';
 
 export const STORE_FORMAT = 1;
 /**
@@ -11,6 +13,16 @@ export const STORE_FORMAT = 1;
  */
 const RESULT_STRUCTURES = Buffer.from([0]);
 export const RESULTS_START = Buffer.alloc(48);
+
+const BINARY_DBS = ['blocks', 'orphans', 'records', 'order', 'children', 'finalized', 'headless', 'includes'] as const;
+const DB_NAMES = [...BINARY_DBS, 'results', 'states', 'meta'] as const;
+
+export interface WriteActivity {
+  /** e.g. `replay results into the store st` */
+  what: string;
+  /** What stays consistent if the write fails (read after the failure). */
+  kept: () => string;
+}
 
 export interface StoreDbs {
   /** claimed block id (32) -> raw block record bytes */
@@ -51,25 +63,34 @@ export class BlockStore implements StoreDbs {
   readonly states!: Database<any, Buffer>;
   readonly meta!: Database<any, string>;
 
+  /** What is being written now, for the message of a failed write (set by import, replay). */
+  activity: WriteActivity;
+  /** A store the command removes when it ends (so a failure keeps nothing of it). */
+  temporary = false;
+  private writeFailure: CliError | null = null;
+
   private constructor(readonly dir: string, readonly readOnly: boolean) {
-    if (!readOnly) mkdirSync(dir, { recursive: true });
-    this.env = open({
+    this.activity = { what: `the store ${dir}`, kept: () => this.committedSummary() };
+    this.env = openEnv(dir, {
       path: dir,
+      // a store is always a directory, also when its name has an extension (`--db mainnet28.db`)
+      noSubdir: false,
       maxDbs: 16,
       readOnly,
-      // Durability comes from committed transactions; the OS flushes. A crash loses at most
-      // the last batch, which import and replay redo from their stored progress.
+      // Commits are atomic but not synced one by one: import, fetch and replay sync at their
+      // checkpoints (sync()). A crash of the process loses nothing committed; a crash of the
+      // machine can lose the commits since the last sync, which the command then redoes.
       noSync: true,
       overlappingSync: false,
       // Blocks are read in report order, not key order: kernel read-ahead would only pull
       // unrelated pages into memory.
       noReadAhead: true,
       mapSize: 64 * 1024 ** 3,
-    } as Parameters<typeof open>[0] & { noReadAhead: boolean });
+    });
     const bin = { encoding: 'binary' as const, keyEncoding: 'binary' as const };
     const packed = { encoding: 'msgpack' as const, keyEncoding: 'binary' as const, useRecords: false };
     const self = this as any;
-    for (const name of ['blocks', 'orphans', 'records', 'order', 'children', 'finalized', 'headless', 'includes']) {
+    for (const name of BINARY_DBS) {
       self[name] = this.env.openDB({ name, ...bin });
     }
     // msgpackr records (shared structures): every result has the same shape, so its keys are
@@ -79,10 +100,83 @@ export class BlockStore implements StoreDbs {
     } as any);
     self.states = this.env.openDB({ name: 'states', ...packed });
     self.meta = this.env.openDB({ name: 'meta', encoding: 'msgpack', useRecords: false } as any);
+    if (!readOnly) this.guardWrites();
   }
 
+  /**
+   * Opens (or, writable, creates) the store in `dir`. Throws InputError when `dir` is not a
+   * directory, DamagedStoreError when data.mdb is shorter than its header says (mapping it would
+   * kill the process with SIGBUS), EnvironmentError when the OS refuses (permissions).
+   */
   static open(dir: string, opts: { readOnly?: boolean } = {}): BlockStore {
-    return new BlockStore(dir, opts.readOnly ?? false);
+    const readOnly = opts.readOnly ?? false;
+    checkStoreDir(dir, readOnly);
+    return new BlockStore(dir, readOnly);
+  }
+
+  /**
+   * Every write transaction goes through here (lmdb-js's transactionSync, which putSync and
+   * removeSync outside a transaction also use, and sync). At the first failed write the store
+   * stops writing for good: LMDB has aborted that transaction and the environment keeps what
+   * was committed before it, but writing on (lmdb-js retrying a failed commit) is what crashed
+   * the process. Every later write throws the same NoSpaceError.
+   */
+  private guardWrites(): void {
+    const dbs: { transactionSync: (...a: any[]) => unknown }[] = [this.env, ...DB_NAMES.map((n) => (this as any)[n])];
+    for (const db of dbs) {
+      const raw = db.transactionSync.bind(db);
+      db.transactionSync = (...args: any[]) => this.guard(() => raw(...args));
+    }
+    const env = this.env as unknown as { sync?: (cb: (e?: unknown) => void) => void };
+    const rawSync = env.sync?.bind(env);
+    if (rawSync !== undefined) {
+      env.sync = (cb) => {
+        if (this.writeFailure !== null) return cb(this.writeFailure);
+        rawSync((e) => cb(e ? this.failWith(e) : e));
+      };
+    }
+  }
+
+  private guard<T>(write: () => T): T {
+    if (this.writeFailure !== null) throw this.writeFailure;
+    this.checkSpace();
+    try {
+      return write();
+    } catch (e) {
+      throw this.failWith(e);
+    }
+  }
+
+  /**
+   * A write transaction is not started on a filesystem that is (nearly) full: LMDB would fail
+   * it anyway, and a commit that fails while spilling pages also prints LMDB's own lines.
+   */
+  private checkSpace(): void {
+    const free = freeBytes(this.dir);
+    if (free === null || free.available >= Math.min(WRITE_RESERVE, Math.max(MIN_RESERVE, free.total / 64))) return;
+    const e = Object.assign(new Error(`only ${free.available} bytes free on the store's filesystem`), { code: 'ENOSPC' });
+    throw this.failWith(e);
+  }
+
+  private failWith(e: unknown): unknown {
+    if (e instanceof CliError || !isWriteFailure(e)) return e;
+    this.writeFailure = new NoSpaceError(this.activity.what, this.keptText(), e, this.dir);
+    return this.writeFailure;
+  }
+
+  private keptText(): string {
+    try {
+      return this.activity.kept();
+    } catch {
+      return 'every transaction committed before it (the store is consistent)';
+    }
+  }
+
+  /** What the store holds, as committed: for the `kept:` part of a write failure. */
+  committedSummary(): string {
+    const records = this.recordCount();
+    const results = this.results.getCount({ start: RESULTS_START });
+    return `the ${records} records${results > 0 ? ` and ${results} replay results` : ''} committed before it (the store is consistent; run the command again when there is space: it resumes from there)`;
   }
 
   /** Raw bytes of the archive header (root snapshot) this store was created from. */
@@ -95,7 +189,117 @@ export class BlockStore implements StoreDbs {
     return this.meta.get('recordCount') ?? 0;
   }
 
+  /**
+   * Flushes committed transactions to the disk. Commits are not synced one by one (noSync):
+   * import, fetch and replay call this at their checkpoints (the end, an interruption).
+   */
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      (this.env as unknown as { sync(cb: (e?: unknown) => void): void }).sync((e) => (e ? reject(e) : resolve()));
+    });
+  }
+
   async close(): Promise<void> {
     await this.env.close();
+  }
+}
+
+/** Free space below which no write transaction starts: the smaller of these, but at least MIN_RESERVE. */
+const WRITE_RESERVE = 8 << 20;
+const MIN_RESERVE = 64 << 10;
+
+function freeBytes(dir: string): { available: number; total: number } | null {
+  try {
+    const s = statfsSync(dir);
+    return { available: s.bavail * s.bsize, total: s.blocks * s.bsize };
+  } catch {
+    return null;
+  }
+}
+
+type EnvOptions = Parameters<typeof open>[0] & { noReadAhead: boolean };
+
+/** lmdb-js's open, with its errors as CLI errors (a bad environment is not a bug). */
+function openEnv(dir: string, options: EnvOptions): RootDatabase {
+  try {
+    return open(options);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number' && code >= -30799 && code <= -30700) throw new DamagedStoreError(dir, `LMDB cannot open it: ${(e as Error).message}`);
+    const line = osErrorLine(e) ?? (typeof code === 'number' && code > 0 ? (e as Error).message : null);
+    if (line !== null) throw new EnvironmentError(`cannot open the store ${dir}: ${line}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Checks the store directory and its data file before LMDB maps it. */
+function checkStoreDir(dir: string, readOnly: boolean): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new InputError(`${dir}: is a file, not a store directory (--db names a directory)`);
+  } else if (readOnly) {
+    throw new InputError(`${dir}: no store there`);
+  } else {
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new EnvironmentError(`cannot create the store ${dir}: ${osErrorLine(e) ?? String(e)}`, { cause: e });
+    }
+  }
+  const data = join(dir, 'data.mdb');
+  if (!existsSync(data)) return;
+  if (!statSync(data).isFile()) throw new DamagedStoreError(dir, 'data.mdb is not a file');
+  const problem = dataFileProblem(data);
+  if (problem !== null) throw new DamagedStoreError(dir, problem);
+}
+
+// LMDB's data file starts with two meta pages (liblmdb/mdb.c, MDB_page_header and MDB_meta, on
+// a 64-bit build): a 24-byte page header, then magic (u32), version (u32), fixed address and map
+// size (2 x u64), the free and main db records (2 x 48 bytes; the page size is the free db's
+// md_pad), the last used page number (u64) and the transaction id (u64). Little-endian.
+const MDB_MAGIC = 0xbeefc0de;
+const META = { magic: 24, pageSize: 48, lastPage: 144, txnId: 152, end: 160 };
+
+interface MetaPage {
+  pageSize: number;
+  lastPage: bigint;
+  txnId: bigint;
+}
+
+function readMeta(b: Buffer, at: number): MetaPage | null {
+  if (at + META.end > b.length || b.readUInt32LE(at + META.magic) !== MDB_MAGIC) return null;
+  const pageSize = b.readUInt32LE(at + META.pageSize);
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return null;
+  return { pageSize, lastPage: b.readBigUInt64LE(at + META.lastPage), txnId: b.readBigUInt64LE(at + META.txnId) };
+}
+
+/**
+ * Why the data file cannot be mapped safely, or null. Reads the meta pages with plain reads
+ * (no mmap) and compares the file size with the size LMDB's newest meta page says it has
+ * written, (last page + 1) * page size: pages past the end of the file are what SIGBUS a reader.
+ * An empty file is a store being created.
+ */
+export function dataFileProblem(path: string): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(2 * 65536);
+    const n = readSync(fd, head, 0, head.length, 0);
+    // the size after the header: a writer extends the file before it commits a meta page naming it
+    const size = fstatSync(fd).size;
+    if (size === 0) return null;
+    const b = head.subarray(0, n);
+    const first = readMeta(b, 0);
+    const second = readMeta(b, first?.pageSize ?? 4096);
+    if (first === null && second === null) {
+      return size < 2 * 4096 ? `data.mdb is ${size} bytes, too short for LMDB's header pages` : 'data.mdb is not an LMDB data file (no valid meta page)';
+    }
+    const meta = first === null ? second! : second === null || first.txnId >= second.txnId ? first : second;
+    const pages = meta.lastPage + 1n;
+    const need = pages * BigInt(meta.pageSize);
+    if (BigInt(size) < need) {
+      return `data.mdb is ${size} bytes but its header says ${need} (${pages} pages of ${meta.pageSize} bytes): the file was cut short`;
+    }
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }

@@ -106,11 +106,3 @@ export class RecordWriter {
     return bytesEqual(encodeToBytes({ header: d.header, payload: d.payload }, S.Block), this.rootBlockBytes);
   }
 }
-
-/** Flushes committed transactions to the disk (the store is opened without a sync per commit). */
-export function syncStore(store: BlockStore): Promise<void> {
-  return new Promise((resolve, reject) => {
-    (store.env as unknown as { sync(cb: (e?: Error | null) => void): void }).sync((e) => (e ? reject(e) : resolve()));
-  });
-}
-

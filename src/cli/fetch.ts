@@ -13,7 +13,8 @@ import type { Id } from '../model/types.js';
 import { exportArchive } from '../store/export.js';
 import { validateRoot } from '../store/root.js';
 import { BlockStore } from '../store/store.js';
-import { InputError } from '../util/errors.js';
+import { checkOutputPath, produceFileAtomic } from '../util/atomic-file.js';
+import { EnvironmentError, InputError, osErrorLine } from '../util/errors.js';
 import { parseCount, printJson } from './common.js';
 import { formatSeconds } from './progress.js';
 
@@ -41,15 +42,13 @@ function parsePositive(s: string): number {
 }
 
 function readSnapshotFile(path: string): Buffer {
-  if (!existsSync(path)) throw new InputError(`${path}: no such file`);
+  if (!existsSync(path)) throw new InputError(`${path}: no such file (a root snapshot JSON file)`);
   if (statSync(path).isDirectory()) throw new InputError(`${path}: is a directory, not a root snapshot JSON file`);
-  return readFileSync(path);
-}
-
-/** A store directory argument: refuses a path that is a file. */
-function openWritableStore(db: string): BlockStore {
-  if (existsSync(db) && !statSync(db).isDirectory()) throw new InputError(`--db ${db}: is a file, not a store directory`);
-  return BlockStore.open(db);
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new EnvironmentError(`cannot read ${path}: ${osErrorLine(e) ?? String(e)}`, { cause: e });
+  }
 }
 
 interface FetchFlags {
@@ -158,8 +157,9 @@ a node that is not the spork's, or a block that cannot be mapped (one line namin
     .action(async (flags: FetchFlags) => {
       if (flags.tls && flags.insecure) throw new InputError('--tls and --insecure exclude each other');
       if (flags.to !== undefined && flags.follow) throw new InputError('--to and --follow exclude each other');
+      if (flags.out !== undefined) checkOutputPath(flags.out, '--out');
       const rootSnapshot = flags.rootSnapshot === undefined ? undefined : { text: readSnapshotFile(flags.rootSnapshot), source: flags.rootSnapshot };
-      const store = openWritableStore(flags.db);
+      const store = BlockStore.open(flags.db);
       const client = new AccessClient({ address: flags.access, tls: !flags.insecure, maxReceiveBytes: flags.maxMessageMb * 1024 * 1024, deadlineMs: flags.deadline * 1000 });
       const abort = new AbortController();
       const onSignal = () => abort.abort();
@@ -186,7 +186,10 @@ a node that is not the spork's, or a block that cannot be mapped (one line namin
           },
         });
         if (process.stderr.isTTY && !flags.quiet && !flags.json) process.stderr.write('\n');
-        if (flags.out) await exportArchive(store, flags.out);
+        if (flags.out) {
+          const out = flags.out;
+          await produceFileAtomic(out, { what: `the archive ${out}`, kept: 'the fetched store; the archive is unchanged' }, (temp) => exportArchive(store, temp));
+        }
         if (flags.json) printJson(stats);
         else printFetch(stats, flags.out);
         process.exitCode = stats.stoppedBy === 'signal' && !flags.follow ? 130 : 0;
@@ -223,7 +226,7 @@ Exit codes: 0 the root is valid and stored (or already the store's), 2 refused: 
       const problem = validateRoot(root);
       if (problem !== null) throw new InputError(`${file}: root snapshot refused: ${problem}`);
       const header = Buffer.from(encodeArchiveHeader(root));
-      const store = openWritableStore(flags.db);
+      const store = BlockStore.open(flags.db);
       try {
         const stored = store.rootHeaderBytes();
         if (stored !== undefined && !stored.equals(header)) throw new InputError(`--db ${flags.db}: the store holds another root; a store holds one spork`);

@@ -1,6 +1,7 @@
 // `synth`: a deterministic, realistic spork with injected faults.
 import { InvalidArgumentError, type Command } from 'commander';
-import { parseFaults, writeSporkArchive, type SynthOptions } from '../synth/index.js';
+import { SYNTH_PROFILES, parseFaults, resolveOptions, writeSporkArchive, type SynthOptions, type SynthProfile } from '../synth/index.js';
+import { InputError } from '../util/errors.js';
 import { parseCount, printJson } from './common.js';
 
 function faultsArg(s: string): string {
@@ -12,6 +13,21 @@ function faultsArg(s: string): string {
   return s;
 }
 
+function profileArg(s: string): SynthProfile {
+  if (!(SYNTH_PROFILES as readonly string[]).includes(s)) throw new InvalidArgumentError(`expected one of ${SYNTH_PROFILES.join(', ')}`);
+  return s as SynthProfile;
+}
+
+/** Option combinations the generator refuses (e.g. forks with --profile flow) are bad usage. */
+function checkOptions(opts: SynthOptions): void {
+  try {
+    resolveOptions(opts);
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
 export function registerSynth(program: Command): void {
   program
     .command('synth')
@@ -19,6 +35,7 @@ export function registerSynth(program: Command): void {
     .requiredOption('--out <file>', 'the archive to write (faults also go to FILE.faults.json)')
     .option('--blocks <n>', 'finalized main-chain blocks after the root', parseCount, 10_000)
     .option('--seed <s>', 'any string; same options and seed give the same bytes', '1')
+    .option('--profile <name>', 'spec: every SPEC feature; flow: only what a Mainnet28 Access node could serve (flow-mainnet, KV v2, flow-go events, finalized blocks only)', profileArg)
     .option('--faults <list>', 'KIND[:COUNT],... of decode-error, id-mismatch, payload-mismatch, unknown-parent, bad-linkage, bad-seal, state-mismatch, unsupported-version, or all[:COUNT]', faultsArg)
     .option('--guarantees <n>', 'collection guarantees per block', parseCount)
     .option('--chunks <n>', 'chunks per execution result', parseCount)
@@ -33,6 +50,7 @@ export function registerSynth(program: Command): void {
     .option('--json', 'print the generation summary as JSON')
     .action(async (flags: Record<string, any>) => {
       const opts: SynthOptions = {
+        profile: flags.profile,
         blocks: flags.blocks,
         seed: flags.seed,
         faults: flags.faults,
@@ -48,6 +66,7 @@ export function registerSynth(program: Command): void {
         storyline: flags.storyline,
       };
       for (const k of Object.keys(opts) as (keyof SynthOptions)[]) if (opts[k] === undefined) delete opts[k];
+      checkOptions(opts);
       const r = await writeSporkArchive(flags.out, opts);
       if (flags.json) printJson(r);
       else {

@@ -40,6 +40,8 @@ export interface ChainParams {
   approvals: number;
   /** Milliseconds per view, drawn uniformly from [min, max]. */
   msPerView: readonly [number, number];
+  /** Headers carry a proposer signature (a v0.43+ Access node serves none, ACCESS 3.1). */
+  proposerSigData: boolean;
 }
 
 export interface PendingExecution {
@@ -291,7 +293,7 @@ export class BlockBuilder {
       proposerId: c.consensus[view % c.consensus.length],
       lastViewTC: view === br.tipView + 1 ? null : this.tc(br, view, c),
       payloadHash,
-      proposerSigData: pool.take(AGG_SIG_BYTES),
+      proposerSigData: this.params.proposerSigData ? pool.take(AGG_SIG_BYTES) : new Uint8Array(0),
     };
     const id = headerId(header);
 

@@ -1,14 +1,22 @@
-// Fault injection (`--faults KIND[:COUNT],...`): one abandoned branch off the main chain per
-// fault, holding the faulty block and a child re-pointed to it (so `descends-from-invalid` is
-// visible). None of these blocks is finalized. Each fault is made by building a correct block
+// Fault injection (`--faults KIND[:COUNT],...`). Each fault is made by building a correct block
 // and then breaking exactly one thing, recomputing whatever must stay consistent (payload hash,
 // id), so the verdict is the intended one (SPEC 6: the first failing row).
-import type { BlockRecord, Id, ServiceEvent } from '../model/types.js';
+//  - profile `spec`: one abandoned branch off the main chain per fault, holding the faulty block
+//    and a child re-pointed to it (so `descends-from-invalid` is visible). None of these blocks
+//    is finalized.
+//  - profile `flow`: an Access node serves one finalized block per height and no branch (ACCESS
+//    6.1), so the faulty block *replaces* a main-chain block, finalized, and the main chain goes
+//    on from the id it claims. Only what a v0.43+ node and the importer could deliver (ACCESS
+//    3.4, 6.6 "written as received"): no `unsupported-version` (flow-go knows no KV store above
+//    v2), and `decode-error` only as a commit whose DKG index map is not a permutation; the
+//    `bad-linkage` variant that changes the height is left out (the importer checks heights).
+import type { BlockRecord, EpochCommit, Id, ServiceEvent } from '../model/types.js';
 import { toHex } from '../model/bytes.js';
 import { headerId } from '../model/ids.js';
 import { payloadHash } from '../model/payload.js';
 import { encodeBlockRecord } from '../model/archive.js';
-import type { Branch, BlockBuilder, Built } from './chain.js';
+import type { Branch, BlockBuilder, Built, PendingResult } from './chain.js';
+import { makeCommit } from './identities.js';
 import type { Rng } from '../util/rng.js';
 
 export const FAULT_KINDS = [
@@ -23,6 +31,25 @@ export const FAULT_KINDS = [
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * The kinds a `flow`-profile spork can carry (each replaces a main-chain block), in the order
+ * they are placed: the two that a fault further down the chain would hide come first.
+ */
+export const FLOW_FAULT_KINDS: readonly FaultKind[] = [
+  'state-mismatch', 'bad-seal', 'decode-error', 'id-mismatch', 'payload-mismatch', 'unknown-parent', 'bad-linkage',
+];
+
+/**
+ * Kinds whose check comes before `descends-from-invalid` in SPEC 6: on a main chain that
+ * already descends from a fault they still get their own verdict.
+ */
+const CHECKED_BEFORE_ANCESTRY: readonly FaultKind[] = ['decode-error', 'id-mismatch', 'payload-mismatch', 'unknown-parent', 'bad-linkage'];
+
+/** The verdict of a flow-profile fault block; `afterFault`: the main chain already descends from one. */
+export function mainFaultVerdict(kind: FaultKind, afterFault: boolean): string {
+  return !afterFault || CHECKED_BEFORE_ANCESTRY.includes(kind) ? kind : 'descends-from-invalid';
+}
 
 export interface FaultRequest {
   kind: FaultKind;
@@ -85,7 +112,7 @@ export interface FaultContext {
 
 const SEAL_ALL = { maxResults: 64, maxSeals: 64, sealLag: 1, finalized: false } as const;
 
-function ref(rec: BlockRecord, expectedVerdict: string, id: Id | null = rec.blockId): FaultBlockRef {
+export function blockRef(rec: BlockRecord, expectedVerdict: string, id: Id | null = rec.blockId): FaultBlockRef {
   return { id: id === null ? null : toHex(id), height: Number(rec.header.height), view: Number(rec.header.view), expectedVerdict };
 }
 
@@ -109,25 +136,67 @@ function patchProtocolStateId(bytes: Uint8Array, replacement: Uint8Array): Uint8
   return out;
 }
 
-/**
- * Builds one fault branch off `main` (which is not modified): the faulty block, then its child.
- * `index` selects the variant of the kind (they rotate).
- */
-export function injectFault(kind: FaultKind, index: number, main: Branch, ctx: FaultContext): { blocks: FaultBlock[]; entry: FaultManifestEntry } {
-  if (kind === 'unsupported-version') return unsupportedVersion(main, ctx);
+/** What the faulty block's parent was (breaking a block on the main chain moves the tip). */
+interface ParentView {
+  id: Id;
+  timestamp: number;
+  unsealed: PendingResult[];
+}
+
+interface Broken {
+  record: BlockRecord;
+  raw?: Uint8Array;
+  variant: string;
+  /** The id the record claims (its children point to it). */
+  claimed: Id;
+  /** The view the block was built at (before any change to its header). */
+  view: number;
+  built: Built;
+}
+
+const FLOW_LINKAGE_VARIANTS = [0, 2, 3, 4, 5];
+
+/** A DKG index map one entry short of the participant keys (ACCESS 6.6: written as received, replay: decode-error). */
+function shortDkgMap(commit: EpochCommit): EpochCommit {
+  const n = commit.dkgIndexMap.length;
+  return { ...commit, dkgIndexMap: commit.dkgIndexMap.filter(([, i]) => Number(i) !== n - 1) };
+}
+
+/** Builds a correct block on `br` (extending it) and breaks one thing of kind `kind`. */
+function breakBlock(kind: FaultKind, index: number, br: Branch, ctx: FaultContext, flow: boolean): Broken {
   const { builder, rng } = ctx;
-  const br = main.clone();
+  const parent: ParentView = { id: br.tipId, timestamp: br.tipTimestamp, unsealed: br.unsealed.slice() };
+  const linkage = flow ? FLOW_LINKAGE_VARIANTS[index % FLOW_LINKAGE_VARIANTS.length] : index % 6;
   let view = ctx.firstView;
   let variant = '';
-  if (kind === 'bad-linkage' && index % 6 === 0) view += 1; // skip a view (the builder adds a TC, removed below)
-  const built = builder.build(br, { view, ...SEAL_ALL });
+  if (kind === 'bad-linkage' && linkage === 0) view += 1; // skip a view (the builder adds a TC, removed below)
+  let badCommit: ServiceEvent | null = null;
+  if (kind === 'decode-error' && flow) {
+    const commit = shortDkgMap(makeCommit(br.snap.events.currentSetup, rng, true));
+    badCommit = { type: 'commit', event: commit };
+  }
+  let given = false;
+  const events = badCommit === null ? undefined : () => {
+    if (given) return [];
+    given = true;
+    return [badCommit!];
+  };
+  const built = builder.build(br, { view, ...SEAL_ALL, finalized: flow, events });
   const rec = built.record;
   const h = rec.header;
   let raw: Uint8Array | undefined;
-  let claimed: Id | null = rec.blockId;
+  let claimed: Id = rec.blockId;
 
   switch (kind) {
     case 'decode-error': {
+      if (flow) {
+        variant = 'a commit whose DKG index map is one entry short of its participant keys (not a permutation)';
+        // the builder must not apply it later: the blocks sealing it descend from this one anyway
+        const k = br.unsealed.findIndex((p) => p.events.length === 1 && p.events[0] === badCommit);
+        if (k >= 0) br.unsealed[k] = { ...br.unsealed[k], events: [] };
+        raw = encodeBlockRecord(rec);
+        break;
+      }
       const v = index % 3;
       if (v === 0) {
         variant = 'protocolStateId is ZERO';
@@ -178,20 +247,19 @@ export function injectFault(kind: FaultKind, index: number, main: Branch, ctx: F
       claimed = rec.blockId;
       break;
     case 'bad-linkage': {
-      const v = index % 6;
-      if (v === 0) {
+      if (linkage === 0) {
         variant = 'views skipped but lastViewTC absent';
         h.lastViewTC = null;
-      } else if (v === 1) {
+      } else if (linkage === 1) {
         variant = 'height is parent height + 2';
         h.height = Number(h.height) + 1;
-      } else if (v === 2) {
+      } else if (linkage === 2) {
         variant = 'timestamp before the parent';
-        h.timestamp = main.tipTimestamp - 1 - rng.int(5000);
-      } else if (v === 3) {
+        h.timestamp = parent.timestamp - 1 - rng.int(5000);
+      } else if (linkage === 3) {
         variant = 'parentView differs from the parent view';
         h.parentView = Number(h.parentView) + 1 > Number(h.view) - 1 ? Number(h.parentView) - 1 : Number(h.parentView) + 1;
-      } else if (v === 4) {
+      } else if (linkage === 4) {
         variant = 'lastViewTC present although view == parentView + 1';
         h.view = Number(h.parentView) + 1;
         h.lastViewTC = {
@@ -214,7 +282,7 @@ export function injectFault(kind: FaultKind, index: number, main: Branch, ctx: F
       const v = index % 4;
       // order seals by sealed height (the builder shuffled them)
       const heights = new Map<string, number>();
-      for (const p of main.unsealed) heights.set(toHex(p.blockId), p.height);
+      for (const p of parent.unsealed) heights.set(toHex(p.blockId), p.height);
       seals.sort((a, b) => (heights.get(toHex(a.blockId)) ?? 0) - (heights.get(toHex(b.blockId)) ?? 0));
       if (v === 0 && seals.length >= 2) {
         variant = 'sealed heights skip one (first seal dropped)';
@@ -227,10 +295,10 @@ export function injectFault(kind: FaultKind, index: number, main: Branch, ctx: F
         seals.push({ ...seals[0], approvalSigs: seals[0].approvalSigs.slice().reverse() });
       } else if (seals.length >= 1) {
         variant = "a seal's blockId differs from its result's blockId";
-        seals[0] = { ...seals[0], blockId: main.tipId };
+        seals[0] = { ...seals[0], blockId: parent.id };
       } else {
         variant = 'seal of an unknown result';
-        seals.push({ blockId: main.tipId, resultId: randomId(rng), finalState: randomId(rng), approvalSigs: [] });
+        seals.push({ blockId: parent.id, resultId: randomId(rng), finalState: randomId(rng), approvalSigs: [] });
       }
       rehash(rec);
       claimed = rec.blockId;
@@ -240,8 +308,8 @@ export function injectFault(kind: FaultKind, index: number, main: Branch, ctx: F
       variant = 'protocolStateId is not the evolved state';
       let psid = randomId(rng);
       if (index % 2 === 1) {
-        if (!equal(main.snap.kvId, rec.payload.protocolStateId)) {
-          psid = main.snap.kvId;
+        if (!equal(built.parentSnap.kvId, rec.payload.protocolStateId)) {
+          psid = built.parentSnap.kvId;
           variant = "protocolStateId is the parent's (the block changes the state)";
         } else {
           psid = Uint8Array.from(rec.payload.protocolStateId);
@@ -254,23 +322,58 @@ export function injectFault(kind: FaultKind, index: number, main: Branch, ctx: F
       claimed = rec.blockId;
       break;
     }
+    case 'unsupported-version':
+      throw new Error('faults: unsupported-version is built as its own fork');
   }
+  return { record: rec, raw, variant, claimed, view, built };
+}
 
-  const blocks: FaultBlock[] = [{ record: rec, raw, expectedVerdict: kind, built }];
+/**
+ * Builds one fault branch off `main` (which is not modified): the faulty block, then its child.
+ * `index` selects the variant of the kind (they rotate).
+ */
+export function injectFault(kind: FaultKind, index: number, main: Branch, ctx: FaultContext): { blocks: FaultBlock[]; entry: FaultManifestEntry } {
+  if (kind === 'unsupported-version') return unsupportedVersion(main, ctx);
+  const br = main.clone();
+  const b = breakBlock(kind, index, br, ctx, false);
+  const h = b.record.header;
+  const blocks: FaultBlock[] = [{ record: b.record, raw: b.raw, expectedVerdict: kind, built: b.built }];
   // the child, re-pointed to the claimed id of the faulty block
-  br.retip(claimed!, h);
-  const childBuilt = builder.build(br, { view: Math.max(br.tipView, view) + 1, ...SEAL_ALL });
+  br.retip(b.claimed, h);
+  const childBuilt = ctx.builder.build(br, { view: Math.max(br.tipView, b.view) + 1, ...SEAL_ALL });
   blocks.push({ record: childBuilt.record, expectedVerdict: 'descends-from-invalid', built: childBuilt });
   const entry: FaultManifestEntry = {
     kind,
-    variant,
-    ...ref(rec, kind, claimed),
+    variant: b.variant,
+    ...blockRef(b.record, kind, b.claimed),
     parentId: toHex(h.parentId),
-    children: [ref(childBuilt.record, 'descends-from-invalid')],
+    children: [blockRef(childBuilt.record, 'descends-from-invalid')],
     okBlocks: [],
     siblings: [],
   };
   return { blocks, entry };
+}
+
+/**
+ * Profile `flow`: the next main-chain block is the faulty one (finalized); `main` goes on from
+ * the id it claims. The caller adds the next main block to `entry.children`.
+ */
+export function injectMainFault(
+  kind: FaultKind, index: number, main: Branch, ctx: FaultContext, expectedVerdict: string,
+): { block: FaultBlock; entry: FaultManifestEntry } {
+  if (!FLOW_FAULT_KINDS.includes(kind)) throw new RangeError(`faults: ${kind} cannot replace a main-chain block`);
+  const b = breakBlock(kind, index, main, ctx, true);
+  main.retip(b.claimed, b.record.header);
+  const entry: FaultManifestEntry = {
+    kind,
+    variant: b.variant,
+    ...blockRef(b.record, expectedVerdict, b.claimed),
+    parentId: toHex(b.record.header.parentId),
+    children: [],
+    okBlocks: [],
+    siblings: [],
+  };
+  return { block: { record: b.record, raw: b.raw, expectedVerdict, built: b.built }, entry };
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
@@ -294,7 +397,7 @@ function unsupportedVersion(main: Branch, ctx: FaultContext): { blocks: FaultBlo
   const okBlocks: FaultBlockRef[] = [];
   const ok = (b: Built) => {
     blocks.push({ record: b.record, expectedVerdict: 'ok', built: b });
-    okBlocks.push(ref(b.record, 'ok'));
+    okBlocks.push(blockRef(b.record, 'ok'));
   };
   let v = ctx.firstView;
   for (;;) {
@@ -332,11 +435,11 @@ function unsupportedVersion(main: Branch, ctx: FaultContext): { blocks: FaultBlo
     const entry: FaultManifestEntry = {
       kind: 'unsupported-version',
       variant: `upgrade to v4 at view ${activeView} accepted on the fork, then activated${okBlocks.length > 3 ? ' (after the fork upgraded itself to v3)' : ''}`,
-      ...ref(f.record, 'unsupported-version'),
+      ...blockRef(f.record, 'unsupported-version'),
       parentId: toHex(f.record.header.parentId),
-      children: [ref(child.record, 'descends-from-invalid')],
+      children: [blockRef(child.record, 'descends-from-invalid')],
       okBlocks,
-      siblings: [ref(s1.record, 'ok')],
+      siblings: [blockRef(s1.record, 'ok')],
     };
     return { blocks, entry };
   }

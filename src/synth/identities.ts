@@ -136,16 +136,22 @@ export function makeSetup(roster: Roster, timing: SetupTiming, rng: Rng): EpochS
   };
 }
 
-/** A commit valid for `setup`: one QC per cluster, a DKG over every weighted consensus node. */
-export function makeCommit(setup: EpochSetup, rng: Rng): EpochCommit {
+/**
+ * A commit valid for `setup`: one QC per cluster, a DKG over every weighted consensus node.
+ * `byIndex`: the index map's pairs in index order, the canonical form an importer writes from
+ * flow-go's JSON object (ACCESS 4.2); else in node id order.
+ */
+export function makeCommit(setup: EpochSetup, rng: Rng, byIndex = false): EpochCommit {
   const consensus = setup.participants.filter((p) => p.role === Role.consensus && Number(p.initialWeight) > 0).map((p) => p.nodeId);
   const order = rng.shuffle(consensus.map((_, i) => i));
+  const dkgIndexMap = consensus.map((id, i) => [id, order[i]] as [Id, number]);
+  if (byIndex) dkgIndexMap.sort((a, b) => a[1] - b[1]);
   return {
     counter: setup.counter,
     clusterQCs: setup.assignments.map((cluster) => ({ sigData: rng.bytes(AGG_SIG_BYTES), voterIds: cluster })),
     dkgGroupKey: rng.bytes(STAKING_KEY_BYTES),
     dkgParticipantKeys: consensus.map(() => rng.bytes(STAKING_KEY_BYTES)),
-    dkgIndexMap: consensus.map((id, i) => [id, order[i]] as [Id, number]),
+    dkgIndexMap,
   };
 }
 

@@ -36,6 +36,14 @@
 //   0.85     beacon 0.42.1 at 0.97
 //   random   abandoned forks of 1-4 blocks every ~forkEvery blocks (some seal their own event)
 // Faults (`--faults`) branch off the main chain between 0.35 and 0.92, one branch each.
+//
+// Profile `flow` (`profile: 'flow'`): what a Mainnet28 Access node could serve (ACCESS 4.3, 5.2,
+// 6.1). Chain id flow-mainnet; a bootstrapped spork root (current epoch only, setup and commit
+// in the root result, no version beacon, spork id = root id); KV store v2 throughout (one
+// upgrade event, rejected by rule 1); only flow-go event types; every block finalized, no forks,
+// no proposer signatures (not served from v0.43), DKG index maps in index order (as an importer
+// writes them). Kept: epochs, valid beacons, the extension-count events, ejections, the EFM
+// episode with its recover, view skips with TCs. Faults replace main-chain blocks (faults.ts).
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { BlockRecord, RootSnapshot, ServiceEvent } from '../model/types.js';
@@ -49,14 +57,23 @@ import type { RoleCounts } from './identities.js';
 import { Rng } from '../util/rng.js';
 import { Storyline, buildRoot } from './scenario.js';
 import type { ForkSpec, Milestone, StoryParams } from './scenario.js';
-import { FAULT_KINDS, injectFault, parseFaults } from './faults.js';
+import { FAULT_KINDS, FLOW_FAULT_KINDS, blockRef, injectFault, injectMainFault, mainFaultVerdict, parseFaults } from './faults.js';
 import type { FaultKind, FaultManifestEntry, FaultRequest } from './faults.js';
+import type { SynthProfile } from './scenario.js';
 
-export { parseFaults, FAULT_KINDS } from './faults.js';
+export { parseFaults, FAULT_KINDS, FLOW_FAULT_KINDS } from './faults.js';
 export type { FaultKind, FaultManifestEntry, FaultRequest } from './faults.js';
-export type { Milestone } from './scenario.js';
+export type { Milestone, SynthProfile } from './scenario.js';
+
+export const SYNTH_PROFILES: readonly SynthProfile[] = ['spec', 'flow'];
 
 export interface SynthOptions {
+  /**
+   * `spec` (default): every SPEC feature. `flow`: only what a Mainnet28 Access node could serve
+   * (see the top of this file); it refuses forks, an unfinalized tail and fault kinds that
+   * need a branch or a KV store above v2.
+   */
+  profile?: SynthProfile;
   /** Main-chain blocks after the root (finalized). Default 10,000. */
   blocks?: number;
   /** Any seed; same options + seed = byte-identical archive. Default 1. */
@@ -94,6 +111,7 @@ export interface SynthOptions {
 }
 
 export interface ResolvedOptions {
+  profile: SynthProfile;
   blocks: number;
   seed: number | bigint | string;
   faults: FaultRequest[];
@@ -121,6 +139,7 @@ export interface ResolvedOptions {
 export type SynthBranch = 'main' | 'fork' | 'fault';
 
 export interface SynthBlockInfo {
+  /** Profile `flow`: `fault` blocks take the place of main-chain blocks (finalized). */
   branch: SynthBranch;
   /** The verdict a conforming replay gives this block (SPEC 6). */
   expectedVerdict: string;
@@ -149,6 +168,7 @@ export interface SynthSummary {
   /** Abandoned forks built (storyline and random ones). */
   forks: number;
   forkBlocks: number;
+  /** Profile `flow`: these take main-chain heights (and are not counted in `mainBlocks`). */
   faultBlocks: number;
   finalizedHeight: number;
   tipHeight: number;
@@ -162,7 +182,28 @@ export interface SynthSummary {
 
 const MIN_STORY_BLOCKS = 400;
 
+/** Defaults of the `flow` profile: Mainnet28's root height and date (ACCESS 1.1); the view is made up. */
+const FLOW_ROOT = { chainId: 'flow-mainnet', height: 137_390_146, view: 160_000_000, timestamp: 1_766_966_400_000 };
+
+function resolveProfile(p: unknown): SynthProfile {
+  if (p === undefined) return 'spec';
+  if (!(SYNTH_PROFILES as readonly unknown[]).includes(p)) throw new RangeError(`profile must be one of ${SYNTH_PROFILES.join(', ')}, got ${JSON.stringify(p)}`);
+  return p as SynthProfile;
+}
+
+/** What an Access node cannot serve (ACCESS 6.1: finalized blocks only, no forks). */
+function refuseForFlow(opts: SynthOptions, faults: FaultRequest[]): void {
+  const why = 'an Access node serves finalized blocks only, one per height (ACCESS 6.1)';
+  if ((opts.forkEvery ?? 0) > 0) throw new RangeError(`profile flow: forkEvery (--fork-every) must be 0, got ${opts.forkEvery}: ${why}`);
+  if ((opts.unfinalizedTail ?? 0) > 0) throw new RangeError(`profile flow: unfinalizedTail (--unfinalized-tail) must be 0, got ${opts.unfinalizedTail}: ${why}`);
+  const bad = faults.filter((f) => !FLOW_FAULT_KINDS.includes(f.kind)).map((f) => f.kind);
+  if (bad.length > 0)
+    throw new RangeError(`profile flow: fault kind ${bad.join(', ')} cannot come from a flow-go node (it needs a KV store above v2); supported: ${FLOW_FAULT_KINDS.join(', ')}`);
+}
+
 export function resolveOptions(opts: SynthOptions = {}): ResolvedOptions {
+  const profile = resolveProfile(opts.profile);
+  const flow = profile === 'flow';
   const blocks = opts.blocks ?? 10_000;
   if (!Number.isSafeInteger(blocks) || blocks < 1) throw new RangeError(`blocks must be a positive integer, got ${blocks}`);
   const t = opts.safetyThreshold ?? 100;
@@ -179,16 +220,18 @@ export function resolveOptions(opts: SynthOptions = {}): ResolvedOptions {
   const roles = { ...DEFAULT_ROLES, ...(opts.roles ?? {}) };
   for (const [k, v] of Object.entries(roles)) pos(`roles.${k}`, v, k === 'access' ? 0 : 1);
   const faults = typeof opts.faults === 'string' ? parseFaults(opts.faults) : (opts.faults ?? []);
-  const rootHeight = opts.rootHeight ?? 90_000_000;
-  const rootView = opts.rootView ?? 120_000_000;
+  if (flow) refuseForFlow(opts, faults);
+  const rootHeight = opts.rootHeight ?? (flow ? FLOW_ROOT.height : 90_000_000);
+  const rootView = opts.rootView ?? (flow ? FLOW_ROOT.view : 120_000_000);
   return {
+    profile,
     blocks,
     seed: opts.seed ?? 1,
     faults,
-    chainId: opts.chainId ?? 'flow-localnet',
+    chainId: opts.chainId ?? (flow ? FLOW_ROOT.chainId : 'flow-localnet'),
     rootHeight: pos('rootHeight', rootHeight, 0),
     rootView: pos('rootView', rootView, 0),
-    rootTimestamp: pos('rootTimestamp', opts.rootTimestamp ?? 1_735_689_600_000, 0),
+    rootTimestamp: pos('rootTimestamp', opts.rootTimestamp ?? (flow ? FLOW_ROOT.timestamp : 1_735_689_600_000), 0),
     epochCounter: pos('epochCounter', opts.epochCounter ?? 120, 0),
     guarantees: pos('guarantees', opts.guarantees ?? 4, 0),
     chunks: pos('chunks', opts.chunks ?? 5),
@@ -199,7 +242,7 @@ export function resolveOptions(opts: SynthOptions = {}): ResolvedOptions {
     epochViews,
     safetyThreshold: pos('safetyThreshold', t),
     extensionViews: E,
-    forkEvery: pos('forkEvery', opts.forkEvery ?? 150, 0),
+    forkEvery: pos('forkEvery', opts.forkEvery ?? (flow ? 0 : 150), 0),
     viewSkipRate: Math.min(0.5, Math.max(0, opts.viewSkipRate ?? 0.04)),
     storyline: opts.storyline ?? blocks >= MIN_STORY_BLOCKS,
     unfinalizedTail: pos('unfinalizedTail', opts.unfinalizedTail ?? 0, 0),
@@ -218,8 +261,9 @@ function planFaults(o: ResolvedOptions): PlannedFault[] {
   // interleave kinds so that each kind's instances spread over the chain
   const left = new Map(o.faults.map((f) => [f.kind, f.count]));
   const used = new Map<FaultKind, number>();
+  const kinds = o.profile === 'flow' ? FLOW_FAULT_KINDS : FAULT_KINDS;
   while ([...left.values()].some((n) => n > 0)) {
-    for (const kind of FAULT_KINDS) {
+    for (const kind of kinds) {
       const n = left.get(kind) ?? 0;
       if (n <= 0) continue;
       left.set(kind, n - 1);
@@ -247,6 +291,7 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
   const chainRng = rng.fork('chain');
   const sideRng = rng.fork('side');
   const sp: StoryParams = {
+    profile: o.profile,
     blocks: o.blocks,
     chainId: o.chainId,
     rootHeight: o.rootHeight,
@@ -269,6 +314,7 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
     executors: o.executors,
     approvals: o.approvals,
     msPerView: sp.msPerView,
+    proposerSigData: o.profile === 'spec',
   };
   const { root, main, roster } = buildRoot(sp, storyRng);
   const builder = new BlockBuilder(cp, chainRng);
@@ -336,11 +382,39 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
   const planned = planFaults(o);
   let nextFault = 0;
   const tailStart = o.blocks - o.unfinalizedTail;
+  const flow = o.profile === 'flow';
+
+  // profile flow: faults take main-chain heights; every block after the first descends from it
+  let afterFault = false;
+  let childOf: FaultManifestEntry | null = null;
+  const adopt = (record: BlockRecord, verdict: string) => {
+    if (childOf !== null) childOf.children.push(blockRef(record, verdict));
+    childOf = null;
+  };
+  const mainFault = async (f: PlannedFault, h: number): Promise<void> => {
+    const firstView = Math.max(main.tipView, main.reservedView) + 1;
+    const verdict = mainFaultVerdict(f.kind, afterFault);
+    const { block, entry } = injectMainFault(f.kind, f.index, main, { builder, rng: sideRng, firstView }, verdict);
+    story.observe(block.built);
+    afterFault = true;
+    summary.faultBlocks++;
+    summary.finalizedHeight = h;
+    summary.tipHeight = h;
+    adopt(block.record, verdict);
+    summary.faults.push(entry);
+    childOf = entry;
+    story.milestones.push({ height: h, view: firstView, what: `fault ${f.kind} (${entry.variant}) in place of the main block` });
+    await emit(block.built, block.record, { branch: 'fault', expectedVerdict: verdict, fault: f.kind, raw: block.raw, sealedEvents: block.built.sealedEvents });
+  };
 
   for (let i = 1; i <= o.blocks; i++) {
     const h = o.rootHeight + i;
+    if (flow && nextFault < planned.length && planned[nextFault].height <= h) {
+      await mainFault(planned[nextFault++], h);
+      continue;
+    }
     // ---- side branches off the current main tip (siblings of block h)
-    while (nextFault < planned.length && planned[nextFault].height <= h) {
+    while (!flow && nextFault < planned.length && planned[nextFault].height <= h) {
       const f = planned[nextFault++];
       const firstView = sideView();
       const { blocks, entry } = injectFault(f.kind, f.index, main, { builder, rng: sideRng, firstView });
@@ -380,7 +454,9 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
     summary.mainBlocks++;
     if (i <= tailStart) summary.finalizedHeight = h;
     summary.tipHeight = h;
-    await emit(built, built.record, { branch: 'main', expectedVerdict: 'ok', sealedEvents: built.sealedEvents });
+    const verdict = afterFault ? 'descends-from-invalid' : 'ok';
+    adopt(built.record, verdict);
+    await emit(built, built.record, { branch: 'main', expectedVerdict: verdict, sealedEvents: built.sealedEvents });
   }
   for (; nextFault < planned.length; nextFault++) summary.skippedFaults.push({ kind: planned[nextFault].kind, reason: 'beyond the last block' });
   return summary;
@@ -427,6 +503,7 @@ export function faultManifest(archive: string, s: SynthSummary) {
     format: 'spork-synth-faults',
     version: 1,
     archive,
+    ...(s.options.profile === 'flow' ? { profile: s.options.profile } : {}),
     seed: String(s.options.seed),
     blocks: s.options.blocks,
     rootId: s.rootId,

@@ -5,8 +5,12 @@
 // (a few blocks and views later), so events whose validity depends on the view (activation
 // views, recover) are built with a safety margin over that lag. The storyline watches the
 // outcomes of its events on the main chain and retries the epoch events should one be rejected.
+//
+// Profile `flow` keeps to what a flow-go v0.43+ network emits (ACCESS 4.2, 4.3): a root as
+// flow-go's bootstrap writes it (ACCESS 5.2), KV store v2 throughout (the one upgrade event is
+// rejected by rule 1), only the seven flow-go event types, no invalid beacon and no forks.
 import type {
-  EpochSetup, EpochState, Id, KVStore, MeteringParams, RootSnapshot, ServiceEvent, U64, VersionBeacon,
+  EpochCommit, EpochSetup, EpochState, Id, KVStore, MeteringParams, Result, RootSnapshot, ServiceEvent, U64, VersionBeacon,
 } from '../model/types.js';
 import { ZERO, toHex } from '../model/bytes.js';
 import { epochStateId, headerId, resultId, setupId, commitId } from '../model/ids.js';
@@ -24,7 +28,11 @@ import { initialRoster, makeCommit, makeSetup, nextRoster } from './identities.j
 import type { RoleCounts, Roster } from './identities.js';
 import type { Rng } from '../util/rng.js';
 
+/** `spec`: every SPEC feature; `flow`: only what a Mainnet28 Access node could serve. */
+export type SynthProfile = 'spec' | 'flow';
+
 export interface StoryParams {
+  profile: SynthProfile;
   blocks: number;
   chainId: string;
   rootHeight: number;
@@ -57,11 +65,36 @@ export interface RootBundle {
   roster: Roster;
 }
 
-const DOMAIN = 'flow.localnet';
+const DOMAIN: Record<SynthProfile, string> = { spec: 'flow.localnet', flow: 'flow.mainnet' };
+
+/** Versions of the version beacons' boundaries (the root's, then in order of appearance). */
+const BEACON_VERSIONS: Record<SynthProfile, { root: string; first: string; rc: string; second: string; third: string }> = {
+  spec: { root: '0.40.0', first: '0.41.0', rc: '0.42.0-rc.1', second: '0.42.0', third: '0.42.1' },
+  flow: { root: '0.44.3', first: '0.44.10', rc: '0.46.0-rc.1', second: '0.46.0', third: '0.46.1' },
+};
+
+/**
+ * The root result as flow-go's bootstrap writes it: one chunk holding only the final state
+ * (the fixture of ACCESS 7.2 shows every other field zero, also `ServiceEventCount`, although
+ * the result carries setup and commit), no previous result, no execution data.
+ */
+function bootstrapResult(rootId: Id, finalState: Id, serviceEvents: ServiceEvent[]): Result {
+  return {
+    previousResultId: ZERO,
+    blockId: rootId,
+    chunks: [{
+      collectionIndex: 0, startState: ZERO, eventCollection: ZERO, serviceEventCount: 0, blockId: ZERO,
+      totalComputationUsed: 0, numberOfTransactions: 0, index: 0, endState: finalState,
+    }],
+    serviceEvents,
+    executionDataId: ZERO,
+  };
+}
 
 /** Builds the root snapshot (SPEC 3) and the main branch starting at it. */
 export function buildRoot(p: StoryParams, rng: Rng): RootBundle {
-  const roster = initialRoster(rng, p.roles, p.clusters, DOMAIN);
+  const flow = p.profile === 'flow';
+  const roster = initialRoster(rng, p.roles, p.clusters, DOMAIN[p.profile]);
   const firstView = Math.max(0, p.rootView - Math.floor(p.epochViews / 10));
   const finalView = firstView + p.epochViews - 1;
   const avgMs = (p.msPerView[0] + p.msPerView[1]) / 2;
@@ -72,7 +105,7 @@ export function buildRoot(p: StoryParams, rng: Rng): RootBundle {
     targetEndTime: Math.round((p.rootTimestamp + (finalView - p.rootView) * avgMs) / 1000),
     secondsPerView: avgMs / 1000,
   }, rng);
-  const commit = makeCommit(setup, rng);
+  const commit = makeCommit(setup, rng, flow);
   const epochState: EpochState = {
     previous: null,
     current: {
@@ -111,14 +144,15 @@ export function buildRoot(p: StoryParams, rng: Rng): RootBundle {
   };
   const rootId = headerId(header);
   const finalState = rng.bytes(32);
-  const rootResult = {
+  const rootEvents: ServiceEvent[] = [{ type: 'setup', event: setup }, { type: 'commit', event: commit }];
+  const rootResult: Result = flow ? bootstrapResult(rootId, finalState, rootEvents) : {
     previousResultId: ZERO,
     blockId: rootId,
     chunks: [{
       collectionIndex: 0, startState: rng.bytes(32), eventCollection: EMPTY_ROOT, serviceEventCount: 2, blockId: rootId,
       totalComputationUsed: 0, numberOfTransactions: 1, index: 0, endState: finalState,
     }],
-    serviceEvents: [{ type: 'setup', event: setup }, { type: 'commit', event: commit }] as ServiceEvent[],
+    serviceEvents: rootEvents,
     executionDataId: rng.bytes(32),
   };
   const rid = resultId(rootResult);
@@ -129,11 +163,12 @@ export function buildRoot(p: StoryParams, rng: Rng): RootBundle {
     kvStore: kv,
     epochState,
     epochEvents: snap.events,
-    versionBeacon: {
-      beacon: { boundaries: [{ blockHeight: Math.max(0, p.rootHeight - 20_000), version: '0.40.0' }], sequence: ROOT_BEACON_SEQUENCE },
+    // a bootstrapped spork root carries no beacon, and its spork id is the root block id (ACCESS 5.2)
+    versionBeacon: flow ? null : {
+      beacon: { boundaries: [{ blockHeight: Math.max(0, p.rootHeight - 20_000), version: BEACON_VERSIONS.spec.root }], sequence: ROOT_BEACON_SEQUENCE },
       sealHeight: Math.max(0, p.rootHeight - 19_990),
     },
-    params: { chainId: p.chainId, sporkId: rng.bytes(32), sporkRootHeight: p.rootHeight, sporkRootView: p.rootView },
+    params: { chainId: p.chainId, sporkId: flow ? rootId : rng.bytes(32), sporkRootHeight: p.rootHeight, sporkRootView: p.rootView },
   };
   const main = new Branch(rootId, p.rootHeight, p.rootView, p.rootTimestamp, snap, p.rootHeight, [], [], rid, finalState, [rootId], p.rootView);
   return { root, main, roster };
@@ -183,7 +218,8 @@ export class Storyline {
 
   constructor(private readonly p: StoryParams, private readonly rng: Rng, roster: Roster) {
     this.roster = roster;
-    if (p.storyline) this.defineActs();
+    if (p.storyline && p.profile === 'flow') this.defineFlowActs();
+    else if (p.storyline) this.defineSpecActs();
   }
 
   /** Height at fraction `f` of the spork. */
@@ -240,6 +276,10 @@ export class Storyline {
     }, this.rng);
   }
 
+  private commitFor(setup: EpochSetup): EpochCommit {
+    return makeCommit(setup, this.rng, this.p.profile === 'flow');
+  }
+
   private watch(e: ServiceEvent, tag: Tag, counter: number): ServiceEvent {
     this.watched.set(e, { tag, counter });
     return e;
@@ -268,14 +308,14 @@ export class Storyline {
       if (ext >= 1 && !this.badRecoverSent && this.p.storyline) {
         // a recover with the wrong counter: dropped, fallback continues (outcome rejected)
         const setup = this.newSetup(main, c + 2, F + 1, F + this.p.epochViews);
-        this.emit({ type: 'recover', event: { setup, commit: makeCommit(setup, this.rng) } });
+        this.emit({ type: 'recover', event: { setup, commit: this.commitFor(setup) } });
         this.badRecoverSent = true;
       }
       const wantExt = this.efmEpoch === c ? 2 : 1;
       const recoverMargin = Math.min(this.p.margin, Math.floor(Number(s.kv.epochExtensionViewCount) / 2));
       if (ext >= wantExt && !this.recoverSent && F - (view + t) > recoverMargin) {
         const setup = this.newSetup(main, c + 1, F + 1, F + this.p.epochViews);
-        const commit = makeCommit(setup, this.rng);
+        const commit = this.commitFor(setup);
         this.emit(this.watch({ type: 'recover', event: { setup, commit } }, 'recover', c + 1));
         this.recoverSent = true;
       }
@@ -296,7 +336,7 @@ export class Storyline {
     }
     if (ph === 'setup' && !this.commitSent.has(c + 1) && s.events.nextSetup !== null) {
       if (view >= first + Math.floor(len * 0.55)) {
-        this.emit(this.watch({ type: 'commit', event: makeCommit(s.events.nextSetup, this.rng) }, 'commit', c + 1));
+        this.emit(this.watch({ type: 'commit', event: this.commitFor(s.events.nextSetup) }, 'commit', c + 1));
         this.commitSent.add(c + 1);
       }
     }
@@ -382,7 +422,7 @@ export class Storyline {
     return { type: 'version-beacon', event: b };
   }
 
-  private defineActs(): void {
+  private defineSpecActs(): void {
     const p = this.p;
     const t = p.t;
     const M = p.margin;
@@ -390,39 +430,18 @@ export class Storyline {
     const H = (f: number) => this.H(f);
 
     // version beacons: boundaries on the finalized chain, a moved boundary, increasing sequences
-    this.act('beacon-1', 0.03, () => {
-      this.emit(this.beacon([[past, '0.40.0'], [H(0.3), '0.41.0']]));
-      return true;
-    });
-    this.act('beacon-2-moves-boundary', 0.18, () => {
-      this.emit(this.beacon([[past, '0.40.0'], [H(0.36), '0.41.0'], [H(0.8), '0.42.0-rc.1']]));
-      return true;
-    });
+    this.beaconActs('early');
     this.act('unknown-event-type', 0.06, () => {
       this.emit({ type: 'flow.ProtocolStateNote', event: [1, 'synthetic', new Uint8Array([0xde, 0xad])], unknown: true });
       return true;
     });
-    this.act('v3-event-before-v3', 0.08, (main, h, view) => {
+    this.act('v3-event-before-v3', 0.08, (_main, _h, view) => {
       this.emit({ type: 'set-execution-component-version', event: { version: { major: 1, minor: 0 }, activationView: view + t + M } });
       return true;
     });
-    this.act('set-epoch-extension-view-count', 0.1, () => {
-      const E2 = p.E + 60;
-      this.emit(
-        { type: 'set-epoch-extension-view-count', event: { value: 2 * t - 1 } },
-        { type: 'set-epoch-extension-view-count', event: { value: E2 } },
-      );
-      return true;
-    });
-    this.act('eject-verification-node', 0.14, (main) => {
-      if (phase(main.snap.epoch) !== 'staking') return false;
-      const victim = this.pickLive(main, Role.verification);
-      if (victim === null) return true;
-      this.ejectedAll.add(toHex(victim));
-      this.emit({ type: 'eject-node', event: { nodeId: victim } }, { type: 'eject-node', event: { nodeId: this.rng.bytes(32) } });
-      return true;
-    });
-    this.act('fork-with-own-upgrade', 0.2, (main, h, view) => {
+    this.extensionCountAct();
+    this.ejectInStakingAct();
+    this.act('fork-with-own-upgrade', 0.2, (_main, _h, view) => {
       this.forks.push({
         label: 'fork carrying its own upgrade and beacon',
         length: 6,
@@ -433,7 +452,7 @@ export class Storyline {
       });
       return true;
     });
-    this.act('upgrade-v3', 0.22, (main, h, view) => {
+    this.act('upgrade-v3', 0.22, (main, _h, view) => {
       if (main.snap.kv.version !== 2) return true;
       this.upgradeView = view + t + M + Math.round(0.03 * p.blocks);
       this.emit(
@@ -443,7 +462,7 @@ export class Storyline {
       );
       return true;
     });
-    this.act('upgrade-v3-replaced', 0.235, (main, h, view) => {
+    this.act('upgrade-v3-replaced', 0.235, (main, _h, view) => {
       const up = main.snap.kv.versionUpgrade;
       if (up === null) return false;
       const next = Number(up.activationView) + 20;
@@ -452,7 +471,7 @@ export class Storyline {
       this.emit({ type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: 3, activeView: next } });
       return true;
     });
-    this.act('fork-activates-upgrade-elsewhere', 0.24, (main, h, view) => {
+    this.act('fork-activates-upgrade-elsewhere', 0.24, (main, _h, _view) => {
       const up = main.snap.kv.versionUpgrade;
       if (up === null || Number(up.activationView) !== this.upgradeView) return false;
       const A = Number(up.activationView);
@@ -462,7 +481,7 @@ export class Storyline {
       this.forks.push({ label: 'fork reaching the activation view early', length: 3, jump: { index: 1, view: A } });
       return true;
     });
-    this.act('v3-updates', 0.26, (main, h, view) => {
+    this.act('v3-updates', 0.26, (main, _h, view) => {
       if (main.snap.kv.version < 3) return false;
       const metering: MeteringParams = {
         effortWeights: [[12, 3], [1, 100], [7, 250]],
@@ -477,7 +496,7 @@ export class Storyline {
       );
       return true;
     });
-    this.act('fork-with-own-events', 0.33, (main, h, view) => {
+    this.act('fork-with-own-events', 0.33, (_main, _h, view) => {
       this.forks.push({
         label: 'fork carrying its own beacon and component version',
         length: 5,
@@ -493,23 +512,20 @@ export class Storyline {
       this.emit(this.beacon([[H(0.36), '0.41.0'], [H(0.6), '0.40.5']], this.beaconSeq + 1));
       return true;
     });
-    this.act('component-update', 0.5, (main, h, view) => {
+    this.act('component-update', 0.5, (main, _h, view) => {
       if (main.snap.kv.version < 3) return false;
       this.emit({ type: 'set-execution-component-version', event: { version: { major: 1, minor: 1 }, activationView: view + t + M + 200 } });
       return true;
     });
-    this.act('beacon-3', 0.5, () => {
-      this.emit(this.beacon([[H(0.36), '0.41.0'], [H(0.8), '0.42.0']]));
-      return true;
-    });
-    this.act('component-update-overwritten', 0.505, (main, h, view) => {
+    this.beaconActs('middle');
+    this.act('component-update-overwritten', 0.505, (main, _h, view) => {
       const u = main.snap.kv.executionComponentVersion?.update;
       if (u === undefined || u === null || Number(u.data.minor) !== 1) return false;
       if (Number(u.activationView) <= view + t + M) return true;
       this.emit({ type: 'set-execution-component-version', event: { version: { major: 1, minor: 2 }, activationView: view + t + M } });
       return true;
     });
-    this.act('metering-update', 0.62, (main, h, view) => {
+    this.act('metering-update', 0.62, (main, _h, view) => {
       if (main.snap.kv.version < 3) return false;
       const big: U64 = U64_MAX - 1n;
       this.emit({
@@ -518,6 +534,73 @@ export class Storyline {
       });
       return true;
     });
+    this.ejectInCommittedAct();
+    this.beaconActs('late');
+  }
+
+  /**
+   * Profile `flow`: only flow-go event types and KV store v2 throughout. The one upgrade event
+   * is rejected by rule 1 (flow-go rejects it the same way), so no state above v2 ever arises.
+   */
+  private defineFlowActs(): void {
+    this.beaconActs('early');
+    this.extensionCountAct();
+    this.ejectInStakingAct();
+    this.act('upgrade-rejected-rule-1', 0.22, (main, _h, view) => {
+      this.emit({ type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: main.snap.kv.version + 1, activeView: view } });
+      return true;
+    });
+    this.beaconActs('middle');
+    this.ejectInCommittedAct();
+    this.beaconActs('late');
+  }
+
+  /** Valid version beacons with increasing sequences; the 2nd moves a boundary, the 3rd drops a passed one. */
+  private beaconActs(which: 'early' | 'middle' | 'late'): void {
+    const v = BEACON_VERSIONS[this.p.profile];
+    const past = Math.max(0, this.p.rootHeight - 20_000);
+    const H = (f: number) => this.H(f);
+    const once = (name: string, at: number, boundaries: () => [number, string][]) =>
+      this.act(name, at, () => {
+        this.emit(this.beacon(boundaries()));
+        return true;
+      });
+    if (which === 'early') {
+      once('beacon-1', 0.03, () => [[past, v.root], [H(0.3), v.first]]);
+      once('beacon-2-moves-boundary', 0.18, () => [[past, v.root], [H(0.36), v.first], [H(0.8), v.rc]]);
+    } else if (which === 'middle') {
+      once('beacon-3', 0.5, () => [[H(0.36), v.first], [H(0.8), v.second]]);
+    } else {
+      once('beacon-4', 0.85, () => [[H(0.8), v.second], [H(0.97), v.third]]);
+    }
+  }
+
+  /** set-epoch-extension-view-count: 2t-1 (rejected), then E+60 (applied). */
+  private extensionCountAct(): void {
+    const t = this.p.t;
+    this.act('set-epoch-extension-view-count', 0.1, () => {
+      this.emit(
+        { type: 'set-epoch-extension-view-count', event: { value: 2 * t - 1 } },
+        { type: 'set-epoch-extension-view-count', event: { value: this.p.E + 60 } },
+      );
+      return true;
+    });
+  }
+
+  /** Ejects a verification node in the staking phase, and a node nobody knows (rejected). */
+  private ejectInStakingAct(): void {
+    this.act('eject-verification-node', 0.14, (main) => {
+      if (phase(main.snap.epoch) !== 'staking') return false;
+      const victim = this.pickLive(main, Role.verification);
+      if (victim === null) return true;
+      this.ejectedAll.add(toHex(victim));
+      this.emit({ type: 'eject-node', event: { nodeId: victim } }, { type: 'eject-node', event: { nodeId: this.rng.bytes(32) } });
+      return true;
+    });
+  }
+
+  /** Ejects an access node in the committed phase (outside fallback). */
+  private ejectInCommittedAct(): void {
     this.act('eject-in-committed-phase', 0.7, (main) => {
       if (phase(main.snap.epoch) !== 'committed' || main.snap.epoch.fallbackTriggered) return false;
       const victim = this.pickLive(main, Role.access);
@@ -526,10 +609,6 @@ export class Storyline {
       this.emit({ type: 'eject-node', event: { nodeId: victim } });
       return true;
     }, 0.95);
-    this.act('beacon-4', 0.85, () => {
-      this.emit(this.beacon([[H(0.8), '0.42.0'], [H(0.97), '0.42.1']]));
-      return true;
-    });
   }
 
   /** A node of `role` in the current epoch that is not ejected (and stays in later rosters). */

@@ -48,7 +48,9 @@ function run(p: ProtocolSnapshot, view: U64, ev: ServiceEvent[] = []): EpochResu
   return epochMachine({ state: p.epoch, events: p.events }, ev, { view, t: p.kv.finalizationSafetyThreshold, E: p.kv.epochExtensionViewCount });
 }
 
-const brief = (r: EpochResult) => Array.from(r.outcomes, (o) => (o === undefined ? undefined : [o.type, o.outcome, o.reason]));
+const brief = (r: EpochResult) => Array.from(r.outcomes, (o) => (o === undefined ? undefined : [o.type, o.outcome, o.rule]));
+/** SPEC 9.14: a setup/commit that made the happy path fail says it triggers epoch fallback. */
+const TRIGGERS = /; triggers epoch fallback mode$/;
 
 /** Setup of epoch 6 starting right after F (given F). */
 const setupAfter = (F: number, patch: Partial<EpochSetup> = {}) => mkSetup({ counter: 6, firstView: F + 1, finalView: F + 1000 }, patch);
@@ -166,7 +168,7 @@ test('4.6 step 1 then step 2: events run after the transition (setup of the foll
   const p = snap({ next: 'committed' });
   const s7 = mkSetup({ counter: 7, firstView: 3000, finalView: 3999 });
   const r = run(p, 2003, [evSetup(s7)]);
-  assert.deepEqual(brief(r), [['setup', 'applied', 'next epoch 7 set up']]);
+  assert.deepEqual(brief(r), [['setup', 'applied', '4.6.setup.applied']]);
   assert.equal(phase(r.state), 'setup');
 });
 
@@ -176,8 +178,8 @@ test('4.6 setup and commit in one block: next set up then committed', () => {
   const p = snap();
   const r = run(p, 1100, [evSetup(NEXT_SETUP), evCommit(NEXT_COMMIT)]);
   assert.deepEqual(brief(r), [
-    ['setup', 'applied', 'next epoch 6 set up'],
-    ['commit', 'applied', 'next epoch 6 committed'],
+    ['setup', 'applied', '4.6.setup.applied'],
+    ['commit', 'applied', '4.6.commit.applied'],
   ]);
   assert.equal(phase(r.state), 'committed');
   assert.deepEqual(
@@ -192,19 +194,20 @@ test('4.6 setup and commit in one block: next set up then committed', () => {
 
 test('4.6 setup: rejected (triggering fallback) when next exists, counter or firstView is wrong', () => {
   const cases: [ProtocolSnapshot, EpochSetup, string][] = [
-    [snap({ next: 'setup' }), NEXT_SETUP, 'next epoch already present'],
-    [snap(), mkSetup({ counter: 7, firstView: 2000, finalView: 2999 }), 'counter 7 != current counter 5 + 1'],
-    [snap(), mkSetup({ counter: 6, firstView: 2001, finalView: 2999 }), 'firstView 2001 != F + 1 = 2000'],
+    [snap({ next: 'setup' }), NEXT_SETUP, '4.6.setup.next-present'],
+    [snap(), mkSetup({ counter: 7, firstView: 2000, finalView: 2999 }), '4.6.setup.counter'],
+    [snap(), mkSetup({ counter: 6, firstView: 2001, finalView: 2999 }), '4.6.setup.first-view'],
     [
       snap({ current: { setup: CUR_SETUP, commit: CUR_COMMIT, extensions: [{ firstView: 2000, finalView: 2599 }] } }),
       NEXT_SETUP,
-      'firstView 2000 != F + 1 = 2600',
+      '4.6.setup.first-view',
     ],
-    [snap(), setupAfter(1999, { targetDuration: 0 }), 'targetDuration is 0'],
+    [snap(), setupAfter(1999, { targetDuration: 0 }), '4.6.well-formed.target-duration'],
   ];
-  for (const [p, s, reason] of cases) {
+  for (const [p, s, rule] of cases) {
     const r = run(p, 1100, [evSetup(s)]);
-    assert.deepEqual(brief(r), [['setup', 'rejected', `${reason}; triggers epoch fallback mode`]]);
+    assert.deepEqual(brief(r), [['setup', 'rejected', rule]]);
+    assert.match(r.outcomes[0]!.reason, TRIGGERS);
     assert.equal(r.mode, 'fallback');
     assert.equal(r.state.fallbackTriggered, true);
     assert.equal(phase(r.state), 'fallback');
@@ -229,31 +232,31 @@ test('4.6 well-formed setup: each rule', () => {
   const noVerification = ps.map((x) => (x.role === Role.verification ? { ...x, initialWeight: 0 } : x));
   const noExecution = ps.filter((x) => x.role !== Role.execution);
   const zeroWeightCollection = ps.map((x) => (hex(x.nodeId) === hex(nodeId(4)) ? { ...x, initialWeight: 0 } : x));
-  const cases: [Partial<EpochSetup>, RegExp][] = [
-    [{ randomSource: new Uint8Array(15) }, /^randomSource is 15 bytes, want 16$/],
-    [{ randomSource: new Uint8Array(17) }, /^randomSource is 17 bytes/],
-    [{ dkgPhase1FinalView: 2000 }, /^firstView 2000 >= dkgPhase1FinalView 2000$/],
-    [{ dkgPhase2FinalView: base.dkgPhase1FinalView }, /^dkgPhase1FinalView \d+ >= dkgPhase2FinalView/],
-    [{ dkgPhase3FinalView: base.dkgPhase2FinalView }, /^dkgPhase2FinalView \d+ >= dkgPhase3FinalView/],
-    [{ finalView: base.dkgPhase3FinalView }, /^dkgPhase3FinalView \d+ >= finalView/],
-    [{ participants: badRole }, /has role 6 outside 1\.\.5/],
-    [{ participants: zeroRole }, /has role 0 outside 1\.\.5/],
-    [{ participants: dupId }, /^duplicate participant/],
-    [{ participants: dupAddr }, /^duplicate address/],
-    [{ participants: swap }, /^participants not in canonical order/],
-    [{ participants: noVerification }, /^no verification node with positive weight$/],
-    [{ participants: noExecution }, /^no execution node with positive weight$/],
-    [{ assignments: [] }, /^no clusters$/],
-    [{ assignments: [[nodeId(1), nodeId(2)], [], [nodeId(3), nodeId(4)]] }, /^cluster 1 is empty$/],
-    [{ assignments: [[nodeId(1), nodeId(2)], [nodeId(3)]] }, /^collection node 04[0-9a-f]* not assigned to a cluster$/],
-    [{ assignments: [[nodeId(1), nodeId(2), nodeId(3)], [nodeId(3), nodeId(4)]] }, /assigned to more than one cluster$/],
-    [{ assignments: [[nodeId(2), nodeId(1)], [nodeId(3), nodeId(4)]] }, /^cluster 0 not in canonical order$/],
-    [{ assignments: [[nodeId(1), nodeId(2)], [nodeId(3), nodeId(4), nodeId(99)]] }, /^cluster 1: unknown node 63/],
-    [{ assignments: [[nodeId(1), nodeId(2)], [nodeId(3), nodeId(4), nodeId(10)]] }, /^cluster 1: node 0a[0-9a-f]* is not a collection node with positive weight$/],
-    [{ participants: zeroWeightCollection }, /^cluster 1: node 04[0-9a-f]* is not a collection node with positive weight$/],
-    [{ targetDuration: 0 }, /^targetDuration is 0$/],
+  const cases: [Partial<EpochSetup>, string][] = [
+    [{ randomSource: new Uint8Array(15) }, '4.6.well-formed.random-source'],
+    [{ randomSource: new Uint8Array(17) }, '4.6.well-formed.random-source'],
+    [{ dkgPhase1FinalView: 2000 }, '4.6.well-formed.views'],
+    [{ dkgPhase2FinalView: base.dkgPhase1FinalView }, '4.6.well-formed.views'],
+    [{ dkgPhase3FinalView: base.dkgPhase2FinalView }, '4.6.well-formed.views'],
+    [{ finalView: base.dkgPhase3FinalView }, '4.6.well-formed.views'],
+    [{ participants: badRole }, '4.6.well-formed.role'],
+    [{ participants: zeroRole }, '4.6.well-formed.role'],
+    [{ participants: dupId }, '4.6.well-formed.node-ids'],
+    [{ participants: dupAddr }, '4.6.well-formed.addresses'],
+    [{ participants: swap }, '4.6.well-formed.order'],
+    [{ participants: noVerification }, '4.6.well-formed.roles'],
+    [{ participants: noExecution }, '4.6.well-formed.roles'],
+    [{ assignments: [] }, '4.6.well-formed.clusters'],
+    [{ assignments: [[nodeId(1), nodeId(2)], [], [nodeId(3), nodeId(4)]] }, '4.6.well-formed.empty-cluster'],
+    [{ assignments: [[nodeId(1), nodeId(2)], [nodeId(3)]] }, '4.6.well-formed.unassigned'],
+    [{ assignments: [[nodeId(1), nodeId(2), nodeId(3)], [nodeId(3), nodeId(4)]] }, '4.6.well-formed.cluster-twice'],
+    [{ assignments: [[nodeId(2), nodeId(1)], [nodeId(3), nodeId(4)]] }, '4.6.well-formed.cluster-order'],
+    [{ assignments: [[nodeId(1), nodeId(2)], [nodeId(3), nodeId(4), nodeId(99)]] }, '4.6.well-formed.cluster-unknown'],
+    [{ assignments: [[nodeId(1), nodeId(2)], [nodeId(3), nodeId(4), nodeId(10)]] }, '4.6.well-formed.cluster-member'],
+    [{ participants: zeroWeightCollection }, '4.6.well-formed.cluster-member'],
+    [{ targetDuration: 0 }, '4.6.well-formed.target-duration'],
   ];
-  for (const [patch, re] of cases) assert.match(setupProblem({ ...base, ...patch }) ?? 'null', re, JSON.stringify(Object.keys(patch)));
+  for (const [patch, rule] of cases) assert.equal(setupProblem({ ...base, ...patch })?.rule ?? null, rule, JSON.stringify(Object.keys(patch)));
   // zero-weight nodes of other roles and role 5 are fine; zero-weight collection node outside clusters is fine
   const extra = [...ps, participant(60, Role.collection, 0), participant(70, Role.access, 0)];
   assert.equal(setupProblem({ ...base, participants: extra }), null);
@@ -263,15 +266,16 @@ test('4.6 setup: a participant ejected in the current epoch is rejected; an ejec
   // ejected in an earlier block
   const p = snap();
   const e1 = run(p, 1011, [evEject(12)]);
-  assert.deepEqual(brief(e1), [['eject-node', 'applied', `node ${hex(nodeId(12)).slice(0, 16)} ejected`]]);
+  assert.deepEqual(brief(e1), [['eject-node', 'applied', '4.6.eject.applied']]);
   const child: ProtocolSnapshot = { ...p, epoch: e1.state, events: e1.events };
   const r = run(child, 1020, [evSetup(NEXT_SETUP)]);
-  assert.deepEqual(brief(r), [['setup', 'rejected', `participant ${hex(nodeId(12)).slice(0, 16)} is ejected in the current epoch; triggers epoch fallback mode`]]);
+  assert.deepEqual(brief(r), [['setup', 'rejected', '4.6.setup.ejected']]);
+  assert.match(r.outcomes[0]!.reason, TRIGGERS);
   // eject then setup in one block
   const s = run(p, 1012, [evEject(12), evSetup(NEXT_SETUP)]);
   assert.deepEqual(brief(s), [
-    ['eject-node', 'applied', `node ${hex(nodeId(12)).slice(0, 16)} ejected`],
-    ['setup', 'rejected', `participant ${hex(nodeId(12)).slice(0, 16)} is ejected in the current epoch; triggers epoch fallback mode`],
+    ['eject-node', 'applied', '4.6.eject.applied'],
+    ['setup', 'rejected', '4.6.setup.ejected'],
   ]);
   assert.equal(s.state.fallbackTriggered, true);
   assert.equal(s.state.current.identities.find((d) => hex(d.nodeId) === hex(nodeId(12)))!.ejected, true, 'the eject survives the fallback re-run');
@@ -282,17 +286,17 @@ test('4.6 setup: a participant ejected in the current epoch is rejected; an ejec
   assert.equal(setupProblem(withNew), null);
   const u = run(p, 1014, [evEject(20), evSetup(withNew)]);
   assert.deepEqual(brief(u), [
-    ['eject-node', 'rejected', `unknown node ${hex(nodeId(20)).slice(0, 16)}`],
-    ['setup', 'rejected', `participant ${hex(nodeId(20)).slice(0, 16)} was ejected earlier in this block; triggers epoch fallback mode`],
+    ['eject-node', 'rejected', '4.6.eject.unknown-node'],
+    ['setup', 'rejected', '4.6.setup.ejected-in-block'],
   ]);
   // without the eject the same setup is fine
-  assert.equal(run(p, 1014, [evSetup(withNew)]).outcomes[0]!.outcome, 'applied');
+  assert.equal(run(p, 1014, [evSetup(withNew)]).outcomes[0]!.rule, '4.6.setup.applied');
 });
 
 test('4.6 eject-node: setup then eject flags the node in current and in the next created earlier in the block', () => {
   const p = snap();
   const r = run(p, 1013, [evSetup(NEXT_SETUP), evEject(12)]);
-  assert.deepEqual(brief(r).map((x) => x![1]), ['applied', 'applied']);
+  assert.deepEqual(brief(r), [['setup', 'applied', '4.6.setup.applied'], ['eject-node', 'applied', '4.6.eject.applied']]);
   const flagged = (c: { identities: { nodeId: Uint8Array; ejected: boolean }[] } | null) =>
     c!.identities.filter((d) => d.ejected).map((d) => hex(d.nodeId));
   assert.deepEqual(flagged(r.state.current), [hex(nodeId(12))]);
@@ -307,17 +311,19 @@ test('4.6 eject-node (9.12): after a transition the old previous is gone, so its
   const prev = mkSetup({ counter: 4, firstView: 0, finalView: 999, participants: [...defaultParticipants(), participant(99, Role.access)] });
   const p = snap({ previous: { setup: prev, commit: mkCommit(prev) }, next: 'committed' });
   const before = run(p, 1500, [evEject(99)]);
-  assert.equal(before.outcomes[0]!.outcome, 'applied');
+  assert.equal(before.outcomes[0]!.rule, '4.6.eject.applied');
   assert.equal(before.state.previous!.identities.find((d) => hex(d.nodeId) === hex(nodeId(99)))!.ejected, true);
   const after = run(p, 2000, [evEject(99)]);
-  assert.deepEqual(brief(after), [['eject-node', 'rejected', `unknown node ${hex(nodeId(99)).slice(0, 16)}`]]);
+  assert.deepEqual(brief(after), [['eject-node', 'rejected', '4.6.eject.unknown-node']]);
 });
 
 test('4.6 commit: rejected without a next epoch or when it is already committed', () => {
   const none = run(snap(), 1100, [evCommit(NEXT_COMMIT)]);
-  assert.deepEqual(brief(none), [['commit', 'rejected', 'no next epoch to commit; triggers epoch fallback mode']]);
+  assert.deepEqual(brief(none), [['commit', 'rejected', '4.6.commit.no-next']]);
+  assert.match(none.outcomes[0]!.reason, TRIGGERS);
   const twice = run(snap({ next: 'committed' }), 1100, [evCommit(NEXT_COMMIT)]);
-  assert.deepEqual(brief(twice), [['commit', 'rejected', 'next epoch already committed; triggers epoch fallback mode']]);
+  assert.deepEqual(brief(twice), [['commit', 'rejected', '4.6.commit.committed']]);
+  assert.match(twice.outcomes[0]!.reason, TRIGGERS);
   assert.equal(phase(twice.state), 'committed', 'committed next kept in fallback');
   assert.equal(twice.state.fallbackTriggered, true);
 });
@@ -325,11 +331,12 @@ test('4.6 commit: rejected without a next epoch or when it is already committed'
 test('4.6 commit valid for setup: cluster QCs, counter, group key', () => {
   const s = NEXT_SETUP;
   assert.equal(commitProblem(mkCommit(s), s), null);
-  assert.equal(commitProblem(mkCommit(s, { clusterQCs: mkCommit(s).clusterQCs.slice(1) }), s), '1 cluster QCs for 2 clusters');
-  assert.equal(commitProblem(mkCommit(s, { counter: 7 }), s), 'counter 7 != setup counter 6');
-  assert.equal(commitProblem(mkCommit(s, { dkgGroupKey: new Uint8Array(0) }), s), 'empty DKG group key');
+  assert.equal(commitProblem(mkCommit(s, { clusterQCs: mkCommit(s).clusterQCs.slice(1) }), s)?.rule, '4.6.commit-valid.cluster-qcs');
+  assert.equal(commitProblem(mkCommit(s, { counter: 7 }), s)?.rule, '4.6.commit-valid.counter');
+  assert.equal(commitProblem(mkCommit(s, { dkgGroupKey: new Uint8Array(0) }), s)?.rule, '4.6.commit-valid.group-key');
   const r = run(snap({ next: 'setup' }), 1020, [evCommit(mkCommit(s, { counter: 7 }))]);
-  assert.deepEqual(brief(r), [['commit', 'rejected', 'counter 7 != setup counter 6; triggers epoch fallback mode']]);
+  assert.deepEqual(brief(r), [['commit', 'rejected', '4.6.commit-valid.counter']]);
+  assert.match(r.outcomes[0]!.reason, TRIGGERS);
   assert.equal(phase(r.state), 'fallback');
   assert.equal(r.state.next, null);
 });
@@ -345,13 +352,16 @@ test('4.6 commit valid for setup (9.13): threshold floor(62*n/100) with n = 10 -
   assert.equal(commitProblem(six, s), null);
   // n = 10: 5 weighted + the zero-weight node 15 -> rejected
   const five = mkCommit(s, { dkgIndexMap: dkgMap([10, 11, 12, 13, 14, 15, 1, 2, 30, 40]), dkgParticipantKeys: keys(10) });
-  assert.equal(commitProblem(five, s), 'random beacon threshold: need 6 consensus participants in the DKG map, have 5');
-  // ids not in the setup do not count either
+  assert.equal(commitProblem(five, s)?.rule, '4.6.commit-valid.threshold');
+  // ids not in the setup do not count either (5 weighted + 5 strangers), while a sixth weighted node passes
   const strangers = mkCommit(s, { dkgIndexMap: dkgMap([10, 11, 12, 13, 14, 200, 201, 202, 203, 204]), dkgParticipantKeys: keys(10) });
-  assert.match(commitProblem(strangers, s)!, /have 5$/);
+  assert.equal(commitProblem(strangers, s)?.rule, '4.6.commit-valid.threshold');
+  const sixWithStrangers = mkCommit(s, { dkgIndexMap: dkgMap([10, 11, 12, 13, 14, 16, 200, 201, 202, 203]), dkgParticipantKeys: keys(10) });
+  assert.equal(commitProblem(sixWithStrangers, s), null);
   const p = snap({ next: null });
   const r = run(p, 1100, [evSetup(s), evCommit(five)]);
-  assert.deepEqual(brief(r)[1], ['commit', 'rejected', 'random beacon threshold: need 6 consensus participants in the DKG map, have 5; triggers epoch fallback mode']);
+  assert.deepEqual(brief(r)[1], ['commit', 'rejected', '4.6.commit-valid.threshold']);
+  assert.match(r.outcomes[1]!.reason, TRIGGERS);
   assert.equal(phase(run(p, 1100, [evSetup(s), evCommit(six)]).state), 'committed');
 });
 
@@ -368,12 +378,13 @@ test('4.6 step 3: an invalid commit discards the whole happy path (the setup bef
   const bad = mkCommit(NEXT_SETUP, { dkgGroupKey: new Uint8Array(0) });
   const r = run(p, 1100, [evSetup(NEXT_SETUP), evEject(12), evUnknown('mystery'), evCommit(bad), evSetup(NEXT_SETUP)]);
   assert.deepEqual(brief(r), [
-    ['setup', 'ignored', 'epoch fallback mode'],
-    ['eject-node', 'applied', `node ${hex(nodeId(12)).slice(0, 16)} ejected`],
+    ['setup', 'ignored', '4.6.fallback.ignored'],
+    ['eject-node', 'applied', '4.6.eject.applied'],
     undefined,
-    ['commit', 'rejected', 'empty DKG group key; triggers epoch fallback mode'],
-    ['setup', 'ignored', 'epoch fallback mode'],
+    ['commit', 'rejected', '4.6.commit-valid.group-key'],
+    ['setup', 'ignored', '4.6.fallback.ignored'],
   ]);
+  assert.match(r.outcomes[3]!.reason, TRIGGERS);
   assert.equal(r.mode, 'fallback');
   assert.equal(r.state.next, null, 'the setup applied on the happy path is gone');
   assert.equal(r.events.nextSetup, null);
@@ -386,9 +397,10 @@ test('4.6 step 3: events after the failing one are evaluated in fallback mode (a
   const p = snap();
   const r = run(p, 1100, [evSetup(mkSetup({ counter: 9, firstView: 2000, finalView: 2999 })), evRecover(NEXT_SETUP, NEXT_COMMIT)]);
   assert.deepEqual(brief(r), [
-    ['setup', 'rejected', 'counter 9 != current counter 5 + 1; triggers epoch fallback mode'],
-    ['recover', 'applied', 'recovered: epoch 6 committed, fallback cleared'],
+    ['setup', 'rejected', '4.6.setup.counter'],
+    ['recover', 'applied', '4.6.recover.applied'],
   ]);
+  assert.match(r.outcomes[0]!.reason, TRIGGERS);
   assert.equal(r.state.fallbackTriggered, false);
   assert.equal(phase(r.state), 'committed');
 });
@@ -398,9 +410,9 @@ test('4.6 step 3: events after the failing one are evaluated in fallback mode (a
 test('4.6 recover on the happy path: invalid there, accepted in the fallback re-run (staking)', () => {
   const p = snap();
   const r = run(p, 1010, [evRecover(NEXT_SETUP, NEXT_COMMIT)]);
-  assert.deepEqual(brief(r), [
-    ['recover', 'applied', 'recover on the happy path triggers epoch fallback mode; in fallback mode: recovered: epoch 6 committed, fallback cleared'],
-  ]);
+  // 9.14: it carries the outcome (and rule) of its fallback re-run; the text says what happened
+  assert.deepEqual(brief(r), [['recover', 'applied', '4.6.recover.applied']]);
+  assert.match(r.outcomes[0]!.reason, /^recover on the happy path triggers epoch fallback mode; in fallback mode: /);
   assert.equal(r.state.fallbackTriggered, false);
   assert.equal(phase(r.state), 'committed');
   assert.equal(hex(r.state.next!.commitId), hex(commitId(NEXT_COMMIT)));
@@ -409,9 +421,8 @@ test('4.6 recover on the happy path: invalid there, accepted in the fallback re-
 test('4.6 recover on the happy path in the committed phase: fallback keeps the committed next, then the transition leads into fallback', () => {
   const p = snap({ next: 'committed' });
   const r = run(p, 1500, [evRecover(NEXT_SETUP, NEXT_COMMIT)]);
-  assert.deepEqual(brief(r), [
-    ['recover', 'rejected', 'recover on the happy path triggers epoch fallback mode; in fallback mode: next epoch already present'],
-  ]);
+  assert.deepEqual(brief(r), [['recover', 'rejected', '4.6.setup.next-present']]);
+  assert.match(r.outcomes[0]!.reason, /^recover on the happy path triggers epoch fallback mode; in fallback mode: /);
   assert.equal(r.state.fallbackTriggered, true);
   assert.equal(phase(r.state), 'committed');
   assert.equal(r.state.next, p.epoch.next);
@@ -424,51 +435,50 @@ test('4.6 recover on the happy path in the committed phase: fallback keeps the c
 test('4.6 recover: V+t = F rejected, F-1 accepted (F after this block\'s extension)', () => {
   const p = snap({ fallbackTriggered: true }); // F = 1999
   const ok = run(p, 1898, [evRecover(NEXT_SETUP, NEXT_COMMIT)]); // V+t = 1998
-  assert.deepEqual(brief(ok), [['recover', 'applied', 'recovered: epoch 6 committed, fallback cleared']]);
+  assert.deepEqual(brief(ok), [['recover', 'applied', '4.6.recover.applied']]);
   assert.equal(ok.state.fallbackTriggered, false);
   // V+t = 1999 >= F: the block first extends to 2599, so a recover built for F = 1999 fails firstView...
   const stale = run(p, 1899, [evRecover(NEXT_SETUP, NEXT_COMMIT)]);
-  assert.deepEqual(brief(stale), [['recover', 'rejected', 'firstView 2000 != F + 1 = 2600']]);
+  assert.deepEqual(brief(stale), [['recover', 'rejected', '4.6.setup.first-view']]);
   assert.equal(stale.state.fallbackTriggered, true);
   // ...while one built for the new F is accepted
   const s6 = setupAfter(2599);
   const fresh = run(p, 1899, [evRecover(s6, mkCommit(s6))]);
-  assert.equal(fresh.outcomes[0]!.outcome, 'applied');
+  assert.equal(fresh.outcomes[0]!.rule, '4.6.recover.applied');
   assert.deepEqual(fresh.state.current.extensions, [{ firstView: 2000, finalView: 2599 }], 'extensions of current kept');
   // strict bound after the extension: V+t = 2599 = F
   const tooLate = run(p, 2499, [evRecover(s6, mkCommit(s6))]);
-  assert.deepEqual(brief(tooLate), [['recover', 'rejected', 'V+t = 2599 >= F = 2599']]);
+  assert.deepEqual(brief(tooLate), [['recover', 'rejected', '4.6.recover.too-late']]);
   const justInTime = run(p, 2498, [evRecover(s6, mkCommit(s6))]);
-  assert.equal(justInTime.outcomes[0]!.outcome, 'applied');
+  assert.equal(justInTime.outcomes[0]!.rule, '4.6.recover.applied');
 });
 
 test('4.6 recover: counter, well-formedness, commit validity and ejections are checked', () => {
   const p = snap({ fallbackTriggered: true });
   const s = NEXT_SETUP;
   const cases: [ServiceEvent[], string][] = [
-    [[evRecover(mkSetup({ counter: 7, firstView: 2000, finalView: 2999 }), mkCommit(s))], 'counter 7 != current counter 5 + 1'],
-    [[evRecover({ ...s, randomSource: new Uint8Array(3) }, mkCommit(s))], 'randomSource is 3 bytes, want 16'],
-    [[evRecover(s, mkCommit(s, { counter: 5 }))], 'counter 5 != setup counter 6'],
-    [[evRecover(s, mkCommit(s, { dkgGroupKey: new Uint8Array(0) }))], 'empty DKG group key'],
+    [[evRecover(mkSetup({ counter: 7, firstView: 2000, finalView: 2999 }), mkCommit(s))], '4.6.setup.counter'],
+    [[evRecover({ ...s, randomSource: new Uint8Array(3) }, mkCommit(s))], '4.6.well-formed.random-source'],
+    [[evRecover(s, mkCommit(s, { counter: 5 }))], '4.6.commit-valid.counter'],
+    [[evRecover(s, mkCommit(s, { dkgGroupKey: new Uint8Array(0) }))], '4.6.commit-valid.group-key'],
   ];
-  for (const [ev, reason] of cases) assert.deepEqual(brief(run(p, 1100, ev)), [['recover', 'rejected', reason]]);
+  for (const [ev, rule] of cases) assert.deepEqual(brief(run(p, 1100, ev)), [['recover', 'rejected', rule]]);
   const ej = run(p, 1100, [evEject(13), evRecover(s, NEXT_COMMIT)]);
-  assert.deepEqual(brief(ej)[1], ['recover', 'rejected', `participant ${hex(nodeId(13)).slice(0, 16)} is ejected in the current epoch`]);
+  assert.deepEqual(brief(ej)[1], ['recover', 'rejected', '4.6.setup.ejected']);
   const withNew = mkSetup({ counter: 6, firstView: 2000, finalView: 2999, participants: [...defaultParticipants(), participant(77, Role.access)] });
   const ej2 = run(p, 1100, [evEject(77), evRecover(withNew, mkCommit(withNew))]);
-  assert.deepEqual(brief(ej2)[1], ['recover', 'rejected', `participant ${hex(nodeId(77)).slice(0, 16)} was ejected earlier in this block`]);
+  assert.deepEqual(brief(ej2)[1], ['recover', 'rejected', '4.6.setup.ejected-in-block']);
   // a second recover in the same block finds the next epoch present
   const two = run(p, 1100, [evRecover(s, NEXT_COMMIT), evRecover(s, NEXT_COMMIT)]);
-  assert.deepEqual(brief(two).map((x) => x![1]), ['applied', 'rejected']);
-  assert.equal(two.outcomes[1]!.reason, 'next epoch already present');
+  assert.deepEqual(brief(two), [['recover', 'applied', '4.6.recover.applied'], ['recover', 'rejected', '4.6.setup.next-present']]);
 });
 
 test('4.6 fallback mode: setup and commit are ignored (no change)', () => {
   const p = snap({ fallbackTriggered: true });
   const r = run(p, 1100, [evSetup(NEXT_SETUP), evCommit(NEXT_COMMIT)]);
   assert.deepEqual(brief(r), [
-    ['setup', 'ignored', 'epoch fallback mode'],
-    ['commit', 'ignored', 'epoch fallback mode'],
+    ['setup', 'ignored', '4.6.fallback.ignored'],
+    ['commit', 'ignored', '4.6.fallback.ignored'],
   ]);
   assert.equal(r.state, p.epoch);
   assert.equal(r.events, p.events);
@@ -479,6 +489,7 @@ test('4.6 machine is pure: frozen parents are never modified, and outcomes align
   const r = run(p, 1100, [evUnknown('x'), evCommit(NEXT_COMMIT), evEject(10)]);
   assert.equal(r.outcomes.length, 3);
   assert.equal(r.outcomes[0], undefined);
+  assert.deepEqual(brief(r).slice(1), [['commit', 'applied', '4.6.commit.applied'], ['eject-node', 'applied', '4.6.eject.applied']]);
   assert.equal(phase(r.state), 'committed');
   assert.equal(phase(p.epoch), 'setup');
 });

@@ -12,6 +12,7 @@ import { ZERO } from '../src/model/bytes.js';
 import { epochCounter, evolve, evolveFull, makeSnapshot, nothingDue, snapshotReport } from '../src/protocol/evolve.js';
 import type { EvolveResult, ProtocolSnapshot } from '../src/protocol/evolve.js';
 import { epochFinalView } from '../src/protocol/epoch.js';
+import { RULES } from '../src/protocol/rules.js';
 import { Rng } from '../src/util/rng.js';
 import {
   CUR_COMMIT,
@@ -67,7 +68,10 @@ function both(p: ProtocolSnapshot, view: U64, ev: ServiceEvent[]): EvolveResult 
     assert.deepEqual(normal(a.snapshot), normal(b.snapshot));
     assert.deepEqual(a.outcomes, b.outcomes);
     assertConsistent(a.snapshot);
-  } else if (!a.ok && !b.ok) assert.equal(a.reason, b.reason);
+  } else if (!a.ok && !b.ok) {
+    assert.equal(a.rule, b.rule);
+    assert.equal(a.reason, b.reason);
+  }
   return a;
 }
 
@@ -159,10 +163,10 @@ test('9.14 outcomes: version beacons (valid ignored, invalid rejected) and unkno
   const bad = evBeacon({ boundaries: [{ blockHeight: 10, version: '0.38.1' }, { blockHeight: 20, version: '0.38.1-rc.2' }], sequence: 2 });
   const r = ok(both(p, 1100, [good, bad, evUnknown('future-event')]));
   assert.equal(r.snapshot, p, 'fast path: no state event');
-  assert.deepEqual(r.outcomes, [
-    { type: 'version-beacon', outcome: 'ignored', reason: 'version beacon: indexed when the sealing block is finalized' },
-    { type: 'version-beacon', outcome: 'rejected', reason: 'invalid version beacon: boundary 1: version 0.38.1-rc.2 below 0.38.1' },
-    { type: 'future-event', outcome: 'ignored', reason: 'unknown service event type "future-event"' },
+  assert.deepEqual(r.outcomes.map((o) => [o.type, o.outcome, o.rule]), [
+    ['version-beacon', 'ignored', '5.2.beacon.indexed'],
+    ['version-beacon', 'rejected', '5.2.beacon.invalid'],
+    ['future-event', 'ignored', '9.14.unknown-type'],
   ]);
   assert.equal(ok(both(p, 1100, [])).outcomes.length, 0);
 });
@@ -387,8 +391,10 @@ for (const { name } of scenarioIndex.scenarios) {
       const at = `${name} height ${e.height} view ${e.view}`;
       if (!r.ok) {
         assert.equal(e.verdict, 'unsupported-version', at);
+        assert.ok(r.rule === '4.1.unknown-version' || r.rule === '4.1.incompatible-version-change', at);
         continue;
       }
+      for (const o of r.outcomes) assert.equal(RULES[o.rule].outcome, o.outcome, `${at}: ${o.type} outcome is its rule's`);
       snaps.set(e.id, r.snapshot);
       const rep = snapshotReport(r.snapshot, b.header.view);
       assert.deepEqual(
@@ -401,7 +407,7 @@ for (const { name } of scenarioIndex.scenarios) {
           epochCounter: rep.epochCounter,
           epochPhase: rep.epochPhase,
           epochFinalView: rep.epochFinalView,
-          events: r.outcomes,
+          events: r.outcomes.map(({ type, outcome, reason }) => ({ type, outcome, reason })),
         },
         {
           computedStateId: e.computedStateId,

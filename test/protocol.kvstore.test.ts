@@ -104,8 +104,7 @@ test('4.1 replicate: v0->v2 (skip), v3->v2 (down) and v1->v1+big are incompatibl
     const r = replicate(kv(from), to);
     assert.equal(r.ok, false);
     if (!r.ok) {
-      assert.equal(r.error, 'incompatible-version-change');
-      assert.match(r.reason, /incompatible-version-change/);
+      assert.equal(r.rule, '4.1.incompatible-version-change');
     }
   }
 });
@@ -113,10 +112,10 @@ test('4.1 replicate: v0->v2 (skip), v3->v2 (down) and v1->v1+big are incompatibl
 test('4.1 replicate: v3->v4 and an unknown source version give unknown-version (never a throw)', () => {
   const r = replicate(kv(3), 4);
   assert.equal(r.ok, false);
-  if (!r.ok) assert.equal(r.error, 'unknown-version');
+  if (!r.ok) assert.equal(r.rule, '4.1.unknown-version');
   const r2 = replicate({ ...kv(2), version: 7 }, 7);
   assert.equal(r2.ok, false);
-  if (!r2.ok) assert.equal(r2.error, 'unknown-version');
+  if (!r2.ok) assert.equal(r2.rule, '4.1.unknown-version');
   assert.equal(isSupportedVersion(3), true);
   assert.equal(isSupportedVersion(4), false);
   assert.equal(isSupportedVersion(-1), false);

@@ -10,16 +10,16 @@ function ok(r: EvolveResult) {
   assert.ok(r.ok, r.ok ? '' : r.reason);
   return r;
 }
-const brief = (r: { outcomes: { outcome: string; reason: string }[] }) => r.outcomes.map((o) => [o.outcome, o.reason]);
+const ruled = (r: { outcomes: { outcome: string; rule: string }[] }) => r.outcomes.map((o) => [o.outcome, o.rule]);
 
 test('4.7 set-epoch-extension-view-count: 2t-1 rejected, 2t accepted, last accepted wins, immediate', () => {
   const p = deepFreeze(mkSnapshot({ t: 100, E: 600 }));
   const r = ok(evolve(p, 1100, [evEEVC(199), evEEVC(200), evEEVC(900), evEEVC(150)]));
-  assert.deepEqual(brief(r), [
-    ['rejected', 'value 199 < 2*FST = 200'],
-    ['applied', 'epochExtensionViewCount = 200'],
-    ['applied', 'epochExtensionViewCount = 900'],
-    ['rejected', 'value 150 < 2*FST = 200'],
+  assert.deepEqual(ruled(r), [
+    ['rejected', '4.7.eevc.too-small'],
+    ['applied', '4.7.eevc.applied'],
+    ['applied', '4.7.eevc.applied'],
+    ['rejected', '4.7.eevc.too-small'],
   ]);
   assert.equal(r.snapshot.kv.epochExtensionViewCount, 900);
   assert.equal(p.kv.epochExtensionViewCount, 600);
@@ -42,8 +42,11 @@ test('4.7 v3 events: rejected below v3', () => {
     evCadenceVersion({ major: 1, minor: 0 }, 1000),
     evMetering({ effortWeights: [], memoryWeights: [], memoryLimit: 5 }, 1000),
   ]));
-  assert.deepEqual(r.outcomes.map((o) => o.outcome), ['rejected', 'rejected', 'rejected']);
-  assert.match(r.outcomes[0].reason, /requires protocol state version >= 3, state is v2/);
+  assert.deepEqual(ruled(r), [
+    ['rejected', '4.7.update.below-v3'],
+    ['rejected', '4.7.update.below-v3'],
+    ['rejected', '4.7.update.below-v3'],
+  ]);
   assert.equal(r.snapshot, p);
 });
 
@@ -51,28 +54,28 @@ test('4.7 v3 events: accepted in the block that activates v3 (M.version, not the
   const p = mkSnapshot({ version: 2, t: 10, versionUpgrade: { data: 3, activationView: 100 } });
   const r = ok(evolve(p, 100, [evExecVersion({ major: 1, minor: 0 }, 200)]));
   assert.equal(r.snapshot.kv.version, 3);
-  assert.equal(r.outcomes[0].outcome, 'applied');
+  assert.deepEqual(ruled(r), [['applied', '4.7.update.scheduled']]);
   assert.deepEqual(r.snapshot.kv.executionComponentVersion, { current: { major: 0, minor: 0 }, update: { data: { major: 1, minor: 0 }, activationView: 200 } });
 });
 
 test('4.7 v3 events: activationView > V+t (V+t rejected, V+t+1 accepted)', () => {
   const p = mkSnapshot({ version: 3, t: 100 });
   const r = ok(evolve(p, 1010, [evExecVersion({ major: 1, minor: 0 }, 1110), evExecVersion({ major: 1, minor: 0 }, 1111)]));
-  assert.deepEqual(brief(r), [
-    ['rejected', 'activationView 1110 <= V+t = 1110'],
-    ['applied', 'scheduled for view 1111'],
+  assert.deepEqual(ruled(r), [
+    ['rejected', '4.7.update.activation-view'],
+    ['applied', '4.7.update.scheduled'],
   ]);
   for (const [mk, key] of [
     [evCadenceVersion, 'cadenceComponentVersion'],
     [evExecVersion, 'executionComponentVersion'],
   ] as const) {
     const a = ok(evolve(p, 1010, [mk({ major: 2, minor: 1 }, 1110)]));
-    assert.equal(a.outcomes[0].outcome, 'rejected');
+    assert.deepEqual(ruled(a), [['rejected', '4.7.update.activation-view']]);
     const b = ok(evolve(p, 1010, [mk({ major: 2, minor: 1 }, 1111)]));
     assert.deepEqual(b.snapshot.kv[key]!.update, { data: { major: 2, minor: 1 }, activationView: 1111 });
   }
   const params: MeteringParams = { effortWeights: [[3, 7]], memoryWeights: [[1, 2]], memoryLimit: 1n << 60n };
-  assert.equal(ok(evolve(p, 1010, [evMetering(params, 1110)])).outcomes[0].outcome, 'rejected');
+  assert.deepEqual(ruled(ok(evolve(p, 1010, [evMetering(params, 1110)]))), [['rejected', '4.7.update.activation-view']]);
   const m = ok(evolve(p, 1010, [evMetering(params, 1111)]));
   assert.deepEqual(normal(m.snapshot.kv.executionMeteringParameters!.update), normal({ data: params, activationView: 1111 }));
   assert.notEqual(m.snapshot.kv.executionMeteringParameters!.update!.data, params, 'state does not alias the event');
@@ -97,7 +100,7 @@ test('4.7 machine: pure, ignores other types, uses M\'s threshold', () => {
   const m = deepFreeze(mkSnapshot({ version: 3, t: 7 }).kv);
   const r = setValueMachine(m, [evUpgrade(4, 1000), evEEVC(14)], { view: 1, t: 7 });
   assert.equal(r.outcomes[0], undefined);
-  assert.equal(r.outcomes[1]!.outcome, 'applied');
+  assert.equal(r.outcomes[1]!.rule, '4.7.eevc.applied');
   assert.equal(r.kv.epochExtensionViewCount, 14);
   assert.equal(m.epochExtensionViewCount, 600);
 });

@@ -21,7 +21,8 @@ import { Role } from '../model/types.js';
 import { add } from '../model/u64.js';
 import { compareBytes, isZero, shortId, toHex } from '../model/bytes.js';
 import { commitId, setupId } from '../model/ids.js';
-import type { EventOutcome, MachineOutcomes } from './evolve.js';
+import { eventOutcome, rejectedBy, type EventOutcome, type MachineOutcomes } from './outcome.js';
+import { problem, type Problem } from './rules.js';
 
 // ---------------------------------------------------------------------------------------------
 // 4.4: derived values
@@ -61,8 +62,8 @@ export function epochFinalView(es: EpochState, events: EpochEvents): U64 {
 const ROLE_NAMES: Record<number, string> = { 1: 'collection', 2: 'consensus', 3: 'execution', 4: 'verification', 5: 'access' };
 
 /** SPEC 4.6 "well-formed setup": null when well-formed, else the first problem found. */
-export function setupProblem(s: EpochSetup): string | null {
-  if (s.randomSource.length !== 16) return `randomSource is ${s.randomSource.length} bytes, want 16`;
+export function setupProblem(s: EpochSetup): Problem | null {
+  if (s.randomSource.length !== 16) return problem('4.6.well-formed.random-source', `randomSource is ${s.randomSource.length} bytes, want 16`);
   const views: [string, U64][] = [
     ['firstView', s.firstView],
     ['dkgPhase1FinalView', s.dkgPhase1FinalView],
@@ -73,7 +74,7 @@ export function setupProblem(s: EpochSetup): string | null {
   for (let i = 1; i < views.length; i++) {
     const [an, a] = views[i - 1];
     const [bn, b] = views[i];
-    if (!(a < b)) return `${an} ${a} >= ${bn} ${b}`;
+    if (!(a < b)) return problem('4.6.well-formed.views', `${an} ${a} >= ${bn} ${b}`);
   }
   const ids = new Set<string>();
   const addresses = new Set<string>();
@@ -82,14 +83,15 @@ export function setupProblem(s: EpochSetup): string | null {
   const rolesPresent = new Set<number>();
   for (let i = 0; i < s.participants.length; i++) {
     const p = s.participants[i];
-    if (!Number.isInteger(p.role) || p.role < 1 || p.role > 5) return `participant ${shortId(p.nodeId)} has role ${p.role} outside 1..5`;
+    if (!Number.isInteger(p.role) || p.role < 1 || p.role > 5)
+      return problem('4.6.well-formed.role', `participant ${shortId(p.nodeId)} has role ${p.role} outside 1..5`);
     const h = toHex(p.nodeId);
-    if (ids.has(h)) return `duplicate participant ${shortId(p.nodeId)}`;
+    if (ids.has(h)) return problem('4.6.well-formed.node-ids', `duplicate participant ${shortId(p.nodeId)}`);
     ids.add(h);
-    if (addresses.has(p.address)) return `duplicate address ${JSON.stringify(p.address)}`;
+    if (addresses.has(p.address)) return problem('4.6.well-formed.addresses', `duplicate address ${JSON.stringify(p.address)}`);
     addresses.add(p.address);
     if (i > 0 && compareBytes(s.participants[i - 1].nodeId, p.nodeId) >= 0)
-      return `participants not in canonical order at ${shortId(p.nodeId)}`;
+      return problem('4.6.well-formed.order', `participants not in canonical order at ${shortId(p.nodeId)}`);
     known.add(h);
     if (p.initialWeight > 0) {
       rolesPresent.add(p.role);
@@ -97,26 +99,27 @@ export function setupProblem(s: EpochSetup): string | null {
     }
   }
   for (const r of [Role.collection, Role.consensus, Role.execution, Role.verification])
-    if (!rolesPresent.has(r)) return `no ${ROLE_NAMES[r]} node with positive weight`;
-  if (s.assignments.length === 0) return 'no clusters';
+    if (!rolesPresent.has(r)) return problem('4.6.well-formed.roles', `no ${ROLE_NAMES[r]} node with positive weight`);
+  if (s.assignments.length === 0) return problem('4.6.well-formed.clusters', 'no clusters');
   for (let c = 0; c < s.assignments.length; c++) {
     const cluster = s.assignments[c];
-    if (cluster.length === 0) return `cluster ${c} is empty`;
+    if (cluster.length === 0) return problem('4.6.well-formed.empty-cluster', `cluster ${c} is empty`);
     for (let j = 0; j < cluster.length; j++) {
       const id = cluster[j];
       const h = toHex(id);
       const seen = positiveCollection.get(h);
       if (seen === undefined)
         return known.has(h)
-          ? `cluster ${c}: node ${shortId(id)} is not a collection node with positive weight`
-          : `cluster ${c}: unknown node ${shortId(id)}`;
-      if (seen) return `node ${shortId(id)} assigned to more than one cluster`;
+          ? problem('4.6.well-formed.cluster-member', `cluster ${c}: node ${shortId(id)} is not a collection node with positive weight`)
+          : problem('4.6.well-formed.cluster-unknown', `cluster ${c}: unknown node ${shortId(id)}`);
+      if (seen) return problem('4.6.well-formed.cluster-twice', `node ${shortId(id)} assigned to more than one cluster`);
       positiveCollection.set(h, true);
-      if (j > 0 && compareBytes(cluster[j - 1], id) >= 0) return `cluster ${c} not in canonical order`;
+      if (j > 0 && compareBytes(cluster[j - 1], id) >= 0) return problem('4.6.well-formed.cluster-order', `cluster ${c} not in canonical order`);
     }
   }
-  for (const [h, seen] of positiveCollection) if (!seen) return `collection node ${h.slice(0, 16)} not assigned to a cluster`;
-  if (!(s.targetDuration > 0)) return 'targetDuration is 0';
+  for (const [h, seen] of positiveCollection)
+    if (!seen) return problem('4.6.well-formed.unassigned', `collection node ${h.slice(0, 16)} not assigned to a cluster`);
+  if (!(s.targetDuration > 0)) return problem('4.6.well-formed.target-duration', 'targetDuration is 0');
   return null;
 }
 
@@ -127,16 +130,17 @@ export function randomBeaconThreshold(n: number): number {
 }
 
 /** SPEC 4.6 "commit valid for setup": null when valid, else the first problem found. */
-export function commitProblem(c: EpochCommit, s: EpochSetup): string | null {
-  if (c.clusterQCs.length !== s.assignments.length) return `${c.clusterQCs.length} cluster QCs for ${s.assignments.length} clusters`;
-  if (c.counter !== s.counter) return `counter ${c.counter} != setup counter ${s.counter}`;
-  if (c.dkgGroupKey.length === 0) return 'empty DKG group key';
+export function commitProblem(c: EpochCommit, s: EpochSetup): Problem | null {
+  if (c.clusterQCs.length !== s.assignments.length)
+    return problem('4.6.commit-valid.cluster-qcs', `${c.clusterQCs.length} cluster QCs for ${s.assignments.length} clusters`);
+  if (c.counter !== s.counter) return problem('4.6.commit-valid.counter', `counter ${c.counter} != setup counter ${s.counter}`);
+  if (c.dkgGroupKey.length === 0) return problem('4.6.commit-valid.group-key', 'empty DKG group key');
   const inMap = new Set<string>();
   for (const [id] of c.dkgIndexMap) inMap.add(toHex(id));
   let have = 0;
   for (const p of s.participants) if (p.role === Role.consensus && p.initialWeight > 0 && inMap.has(toHex(p.nodeId))) have++;
   const need = randomBeaconThreshold(c.dkgIndexMap.length);
-  if (have < need) return `random beacon threshold: need ${need} consensus participants in the DKG map, have ${have}`;
+  if (have < need) return problem('4.6.commit-valid.threshold', `random beacon threshold: need ${need} consensus participants in the DKG map, have ${have}`);
   return null;
 }
 
@@ -284,23 +288,25 @@ class Work {
   }
 
   /** Participant checks shared by setup and recover (ejected in current, ejected earlier in this block). */
-  ejectionProblem(setup: EpochSetup): string | null {
+  ejectionProblem(setup: EpochSetup): Problem | null {
     const ejectedInCurrent = new Set<string>();
     for (const d of this.current.identities) if (d.ejected) ejectedInCurrent.add(toHex(d.nodeId));
     for (const p of setup.participants)
-      if (ejectedInCurrent.has(toHex(p.nodeId))) return `participant ${shortId(p.nodeId)} is ejected in the current epoch`;
+      if (ejectedInCurrent.has(toHex(p.nodeId)))
+        return problem('4.6.setup.ejected', `participant ${shortId(p.nodeId)} is ejected in the current epoch`);
     for (const p of setup.participants)
-      if (this.ejectedThisBlock.has(toHex(p.nodeId))) return `participant ${shortId(p.nodeId)} was ejected earlier in this block`;
+      if (this.ejectedThisBlock.has(toHex(p.nodeId)))
+        return problem('4.6.setup.ejected-in-block', `participant ${shortId(p.nodeId)} was ejected earlier in this block`);
     return null;
   }
 
   /** Checks of a new next epoch's setup (both `setup` and `recover`); `commitCheck` runs after well-formedness. */
-  newEpochProblem(setup: EpochSetup, commit: EpochCommit | null): string | null {
-    if (this.next !== null) return 'next epoch already present';
+  newEpochProblem(setup: EpochSetup, commit: EpochCommit | null): Problem | null {
+    if (this.next !== null) return NEXT_PRESENT;
     const cc = this.ev.currentSetup.counter;
-    if (setup.counter !== add(cc, 1)) return `counter ${setup.counter} != current counter ${cc} + 1`;
+    if (setup.counter !== add(cc, 1)) return problem('4.6.setup.counter', `counter ${setup.counter} != current counter ${cc} + 1`);
     const f1 = add(this.F(), 1);
-    if (setup.firstView !== f1) return `firstView ${setup.firstView} != F + 1 = ${f1}`;
+    if (setup.firstView !== f1) return problem('4.6.setup.first-view', `firstView ${setup.firstView} != F + 1 = ${f1}`);
     const wf = setupProblem(setup);
     if (wf !== null) return wf;
     if (commit !== null) {
@@ -322,22 +328,33 @@ class Work {
 interface RunResult {
   view: EpochView;
   outcomes: MachineOutcomes;
-  /** Happy path only: index and reason of the first invalid setup/commit/recover. */
-  failed: { index: number; reason: string } | null;
+  /** Happy path only: the first invalid setup/commit/recover (`problem` null for a recover). */
+  failed: { index: number; problem: Problem | null } | null;
 }
 
+const NEXT_PRESENT = problem('4.6.setup.next-present', 'next epoch already present');
+const NO_NEXT = problem('4.6.commit.no-next', 'no next epoch to commit');
+const ALREADY_COMMITTED = problem('4.6.commit.committed', 'next epoch already committed');
 const FALLBACK_IGNORED = 'epoch fallback mode';
 
 function recoverInFallback(w: Work, r: EpochRecover, ctx: EpochContext): EventOutcome {
   const type = 'recover';
   const vt = add(ctx.view, ctx.t);
   const F = w.F();
-  if (!(vt < F)) return { type, outcome: 'rejected', reason: `V+t = ${vt} >= F = ${F}` };
-  const problem = w.newEpochProblem(r.setup, r.commit);
-  if (problem !== null) return { type, outcome: 'rejected', reason: problem };
+  if (!(vt < F)) return eventOutcome(type, '4.6.recover.too-late', `V+t = ${vt} >= F = ${F}`);
+  const p = w.newEpochProblem(r.setup, r.commit);
+  if (p !== null) return rejectedBy(type, p);
   w.setNext(r.setup, r.commit);
   w.setFallback(false);
-  return { type, outcome: 'applied', reason: `recovered: epoch ${r.setup.counter} committed, fallback cleared` };
+  return eventOutcome(type, '4.6.recover.applied', `recovered: epoch ${r.setup.counter} committed, fallback cleared`);
+}
+
+/** Why a commit on the happy path is invalid, or null. */
+function commitEventProblem(w: Work, c: EpochCommit): Problem | null {
+  const nextSetup = w.ev.nextSetup;
+  if (w.next === null || nextSetup === null) return NO_NEXT;
+  if (isCommitted(w.next)) return ALREADY_COMMITTED;
+  return commitProblem(c, nextSetup);
 }
 
 /** One pass over the block in the given mode (fallback set-up, step 1, step 2). */
@@ -365,42 +382,36 @@ function run(mode: EpochMode, parent: EpochView, ev: readonly ServiceEvent[], ct
     switch (e.type) {
       case 'setup': {
         if (mode === 'fallback') {
-          outcomes[i] = { type: e.type, outcome: 'ignored', reason: FALLBACK_IGNORED };
+          outcomes[i] = eventOutcome(e.type, '4.6.fallback.ignored', FALLBACK_IGNORED);
           break;
         }
-        const problem = w.newEpochProblem(e.event, null);
-        if (problem !== null) return { view: parent, outcomes, failed: { index: i, reason: problem } };
+        const p = w.newEpochProblem(e.event, null);
+        if (p !== null) return { view: parent, outcomes, failed: { index: i, problem: p } };
         w.setNext(e.event, null);
-        outcomes[i] = { type: e.type, outcome: 'applied', reason: `next epoch ${e.event.counter} set up` };
+        outcomes[i] = eventOutcome(e.type, '4.6.setup.applied', `next epoch ${e.event.counter} set up`);
         break;
       }
       case 'commit': {
         if (mode === 'fallback') {
-          outcomes[i] = { type: e.type, outcome: 'ignored', reason: FALLBACK_IGNORED };
+          outcomes[i] = eventOutcome(e.type, '4.6.fallback.ignored', FALLBACK_IGNORED);
           break;
         }
-        const nextSetup = w.ev.nextSetup;
-        const problem =
-          w.next === null || nextSetup === null
-            ? 'no next epoch to commit'
-            : isCommitted(w.next)
-              ? 'next epoch already committed'
-              : commitProblem(e.event, nextSetup);
-        if (problem !== null) return { view: parent, outcomes, failed: { index: i, reason: problem } };
+        const p = commitEventProblem(w, e.event);
+        if (p !== null) return { view: parent, outcomes, failed: { index: i, problem: p } };
         w.commitNext(e.event);
-        outcomes[i] = { type: e.type, outcome: 'applied', reason: `next epoch ${nextSetup!.counter} committed` };
+        outcomes[i] = eventOutcome(e.type, '4.6.commit.applied', `next epoch ${w.ev.nextSetup!.counter} committed`);
         break;
       }
       case 'recover': {
-        if (mode === 'happy') return { view: parent, outcomes, failed: { index: i, reason: 'recover on the happy path' } };
+        if (mode === 'happy') return { view: parent, outcomes, failed: { index: i, problem: null } };
         outcomes[i] = recoverInFallback(w, e.event, ctx);
         break;
       }
       case 'eject-node': {
         const id = e.event.nodeId;
         outcomes[i] = w.eject(id)
-          ? { type: e.type, outcome: 'applied', reason: `node ${shortId(id)} ejected` }
-          : { type: e.type, outcome: 'rejected', reason: `unknown node ${shortId(id)}` };
+          ? eventOutcome(e.type, '4.6.eject.applied', `node ${shortId(id)} ejected`)
+          : eventOutcome(e.type, '4.6.eject.unknown-node', `unknown node ${shortId(id)}`);
         break;
       }
       default:
@@ -417,6 +428,16 @@ export interface EpochResult extends EpochView {
 }
 
 /**
+ * Step 3 (9.14): the event that made the happy path fail. A setup or commit is rejected by its
+ * rule; a recover keeps the outcome (and rule) of its fallback re-run.
+ */
+function failingOutcome(type: string, p: Problem | null, fallbackOutcome: EventOutcome): EventOutcome {
+  if (p !== null) return eventOutcome(type, p.rule, `${p.reason}; triggers epoch fallback mode`);
+  const reason = `recover on the happy path triggers epoch fallback mode; in fallback mode: ${fallbackOutcome.reason}`;
+  return eventOutcome(type, fallbackOutcome.rule, reason);
+}
+
+/**
  * The epoch machine for one block (SPEC 4.6). Returns the parent's own `state`/`events` objects
  * when nothing changed. Outcomes are aligned with `ev` (undefined for types it does not handle).
  */
@@ -428,19 +449,8 @@ export function epochMachine(parent: EpochView, ev: readonly ServiceEvent[], ctx
     // Step 3: discard everything the happy path did and re-run the block in fallback mode.
     const f = run('fallback', parent, ev, ctx);
     const i = h.failed.index;
-    const e = ev[i];
-    const outcomes = f.outcomes;
-    if (e.type === 'recover') {
-      const fo = outcomes[i]!;
-      outcomes[i] = {
-        type: e.type,
-        outcome: fo.outcome,
-        reason: `recover on the happy path triggers epoch fallback mode; in fallback mode: ${fo.reason}`,
-      };
-    } else {
-      outcomes[i] = { type: e.type, outcome: 'rejected', reason: `${h.failed.reason}; triggers epoch fallback mode` };
-    }
-    return { ...f.view, outcomes, mode: 'fallback' };
+    f.outcomes[i] = failingOutcome(ev[i].type, h.failed.problem, f.outcomes[i]!);
+    return { ...f.view, outcomes: f.outcomes, mode: 'fallback' };
   }
   const f = run('fallback', parent, ev, ctx);
   return { ...f.view, outcomes: f.outcomes, mode };

@@ -10,24 +10,15 @@ import type { EpochEvents, EpochState, Id, KVStore, ServiceEvent, U64 } from '..
 import { bytesEqual } from '../model/bytes.js';
 import { epochStateId, kvStoreId } from '../model/ids.js';
 import { activationsDue, applyDueActivations, componentVersions, pendingUpgrade, replicate, targetVersion } from './kvstore.js';
-import type { PendingUpgrade } from './kvstore.js';
+import type { PendingUpgrade, ReplicateRule } from './kvstore.js';
 import { upgradeMachine } from './upgrade.js';
 import { EPOCH_TYPES, epochFinalView, epochMachine, epochNothingDue, phase } from './epoch.js';
 import type { Phase } from './epoch.js';
 import { SET_VALUE_TYPES, setValueMachine } from './setvalue.js';
 import { validateBeacon } from './versions/beacons.js';
+import { eventOutcome, type EventOutcome } from './outcome.js';
 
-export type Outcome = 'applied' | 'rejected' | 'ignored';
-
-/** One service event's fate in a block (SPEC 9.14), in the block's event order. */
-export interface EventOutcome {
-  type: string;
-  outcome: Outcome;
-  reason: string;
-}
-
-/** A machine's outcomes aligned with the block's events; `undefined` where it does not handle the type. */
-export type MachineOutcomes = (EventOutcome | undefined)[];
+export type { EventOutcome, MachineOutcomes, Outcome } from './outcome.js';
 
 /**
  * The protocol state after a block. Invariants (established by `makeSnapshot` and kept by
@@ -51,7 +42,7 @@ export type EvolveResult =
       /** False when `snapshot` is the parent snapshot object itself (nothing changed). */
       changed: boolean;
     }
-  | { ok: false; verdict: 'unsupported-version'; reason: string };
+  | { ok: false; verdict: 'unsupported-version'; rule: ReplicateRule; reason: string };
 
 /** Builds a snapshot, computing `kvId`. Does not check `kv.epochStateId` (the root checks do, SPEC 3). */
 export function makeSnapshot(kv: KVStore, epoch: EpochState, events: EpochEvents): ProtocolSnapshot {
@@ -85,10 +76,10 @@ function otherOutcome(e: ServiceEvent): EventOutcome {
   if (!e.unknown && e.type === 'version-beacon') {
     const problem = validateBeacon(e.event);
     return problem === null
-      ? { type: e.type, outcome: 'ignored', reason: 'version beacon: indexed when the sealing block is finalized' }
-      : { type: e.type, outcome: 'rejected', reason: `invalid version beacon: ${problem}` };
+      ? eventOutcome(e.type, '5.2.beacon.indexed', 'version beacon: indexed when the sealing block is finalized')
+      : eventOutcome(e.type, '5.2.beacon.invalid', `invalid version beacon: ${problem}`);
   }
-  return { type: e.type, outcome: 'ignored', reason: `unknown service event type ${JSON.stringify(e.type)}` };
+  return eventOutcome(e.type, '9.14.unknown-type', `unknown service event type ${JSON.stringify(e.type)}`);
 }
 
 /** Evolves the parent's protocol state over one block (SPEC 4.3). Uses the fast path when it can. */
@@ -103,7 +94,7 @@ export function evolveFull(parent: ProtocolSnapshot, view: U64, ev: readonly Ser
   const S = parent.kv;
   // 1-2: target version, replicate
   const r = replicate(S, targetVersion(S, view));
-  if (!r.ok) return { ok: false, verdict: 'unsupported-version', reason: r.reason };
+  if (!r.ok) return { ok: false, verdict: 'unsupported-version', rule: r.rule, reason: r.reason };
   // 3: due v3 activations
   let M = applyDueActivations(r.kv, view);
   const t = S.finalizationSafetyThreshold;

@@ -6,6 +6,7 @@
 // version number selects the model. Everything here is pure: inputs are never mutated.
 import type { Activator, KVStore, MagnitudeVersion, MeteringParams, U64, Updatable } from '../model/types.js';
 import { U64_MAX } from '../model/u64.js';
+import type { CheckRuleId } from './rules.js';
 
 /** The KV store model versions this implementation knows. */
 export const MIN_KV_VERSION = 0;
@@ -90,32 +91,33 @@ export function meteringParamsEquals(a: MeteringParams, b: MeteringParams): bool
 
 // ---- replication (SPEC 4.1) ----
 
-export type ReplicateError = 'incompatible-version-change' | 'unknown-version';
+/** Why replication fails: both mean the verdict `unsupported-version`. */
+export type ReplicateRule = Extract<CheckRuleId, '4.1.incompatible-version-change' | '4.1.unknown-version'>;
 
 export type ReplicateResult =
   | { ok: true; kv: KVStore }
-  | { ok: false; error: ReplicateError; reason: string };
+  | { ok: false; rule: ReplicateRule; reason: string };
 
 /**
  * `replicate(S, target)`: same version -> independent deep copy; `S.version + 1` -> every field
  * copied (including `versionUpgrade`), new v3 fields at their defaults with no update; anything
  * else -> `incompatible-version-change`. A target (or source) outside the implemented models 0..3
- * gives `unknown-version`. Both errors mean the verdict `unsupported-version`.
+ * gives `unknown-version`.
  */
 export function replicate(s: KVStore, target: U64): ReplicateResult {
   if (!isSupportedVersion(s.version))
-    return { ok: false, error: 'unknown-version', reason: `protocol state version ${s.version} is not implemented (0..${MAX_KV_VERSION})` };
+    return { ok: false, rule: '4.1.unknown-version', reason: `protocol state version ${s.version} is not implemented (0..${MAX_KV_VERSION})` };
   if (target === s.version) return { ok: true, kv: copyKVStore(s) };
   if (target !== s.version + 1)
     return {
       ok: false,
-      error: 'incompatible-version-change',
+      rule: '4.1.incompatible-version-change',
       reason: `replication from v${s.version} to v${target}: incompatible-version-change`,
     };
   if (!isSupportedVersion(target))
     return {
       ok: false,
-      error: 'unknown-version',
+      rule: '4.1.unknown-version',
       reason: `replication from v${s.version} to v${target}: version ${target} is not implemented`,
     };
   const kv = copyKVStore(s);

@@ -3,7 +3,7 @@
 import type { KVStore, MagnitudeVersion, MeteringParams, ServiceEvent, U64 } from '../model/types.js';
 import { add, mul } from '../model/u64.js';
 import { V3, copyMagnitudeVersion, copyMeteringParams } from './kvstore.js';
-import type { EventOutcome, MachineOutcomes } from './evolve.js';
+import { eventOutcome, runKvMachine, type KvStep, type MachineOutcomes } from './outcome.js';
 
 export interface SetValueContext {
   /** Candidate view `V`. */
@@ -19,19 +19,13 @@ export const SET_VALUE_TYPES: ReadonlySet<string> = new Set([
   'set-execution-metering-parameters',
 ]);
 
-function schedule(
-  m: KVStore,
-  type: string,
-  activationView: U64,
-  ctx: SetValueContext,
-  write: (m: KVStore) => KVStore,
-): { kv: KVStore; outcome: EventOutcome } {
+function schedule(m: KVStore, type: string, activationView: U64, ctx: SetValueContext, write: (m: KVStore) => KVStore): KvStep {
   if (m.version < V3)
-    return { kv: m, outcome: { type, outcome: 'rejected', reason: `requires protocol state version >= ${V3}, state is v${m.version}` } };
+    return { kv: m, outcome: eventOutcome(type, '4.7.update.below-v3', `requires protocol state version >= ${V3}, state is v${m.version}`) };
   const vt = add(ctx.view, ctx.t);
   if (activationView <= vt)
-    return { kv: m, outcome: { type, outcome: 'rejected', reason: `activationView ${activationView} <= V+t = ${vt}` } };
-  return { kv: write(m), outcome: { type, outcome: 'applied', reason: `scheduled for view ${activationView}` } };
+    return { kv: m, outcome: eventOutcome(type, '4.7.update.activation-view', `activationView ${activationView} <= V+t = ${vt}`) };
+  return { kv: write(m), outcome: eventOutcome(type, '4.7.update.scheduled', `scheduled for view ${activationView}`) };
 }
 
 function setComponent(
@@ -51,19 +45,18 @@ function setMetering(m: KVStore, data: MeteringParams, activationView: U64): KVS
   return { ...m, executionMeteringParameters: { current: cur.current, update: { data: copyMeteringParams(data), activationView } } };
 }
 
+function setExtensionViewCount(m: KVStore, type: string, v: U64): KvStep {
+  const min = mul(2, m.finalizationSafetyThreshold);
+  if (v < min) return { kv: m, outcome: eventOutcome(type, '4.7.eevc.too-small', `value ${v} < 2*FST = ${min}`) };
+  return { kv: { ...m, epochExtensionViewCount: v }, outcome: eventOutcome(type, '4.7.eevc.applied', `epochExtensionViewCount = ${v}`) };
+}
+
 /** Applies one event if it is a set-value event; returns `null` for other types. */
-export function applySetValue(m: KVStore, e: ServiceEvent, ctx: SetValueContext): { kv: KVStore; outcome: EventOutcome } | null {
+export function applySetValue(m: KVStore, e: ServiceEvent, ctx: SetValueContext): KvStep | null {
   if (e.unknown) return null;
   switch (e.type) {
-    case 'set-epoch-extension-view-count': {
-      const min = mul(2, m.finalizationSafetyThreshold);
-      const v = e.event.value;
-      if (v < min) return { kv: m, outcome: { type: e.type, outcome: 'rejected', reason: `value ${v} < 2*FST = ${min}` } };
-      return {
-        kv: { ...m, epochExtensionViewCount: v },
-        outcome: { type: e.type, outcome: 'applied', reason: `epochExtensionViewCount = ${v}` },
-      };
-    }
+    case 'set-epoch-extension-view-count':
+      return setExtensionViewCount(m, e.type, e.event.value);
     case 'set-execution-component-version': {
       const { version, activationView } = e.event;
       return schedule(m, e.type, activationView, ctx, (s) => setComponent(s, 'executionComponentVersion', version, activationView));
@@ -82,18 +75,6 @@ export function applySetValue(m: KVStore, e: ServiceEvent, ctx: SetValueContext)
 }
 
 /** Runs the set-value machine over `ev` in order (other types are left alone). */
-export function setValueMachine(
-  m: KVStore,
-  ev: readonly ServiceEvent[],
-  ctx: SetValueContext,
-): { kv: KVStore; outcomes: MachineOutcomes } {
-  const outcomes: MachineOutcomes = [];
-  let kv = m;
-  for (let i = 0; i < ev.length; i++) {
-    const r = applySetValue(kv, ev[i], ctx);
-    if (r === null) continue;
-    kv = r.kv;
-    outcomes[i] = r.outcome;
-  }
-  return { kv, outcomes };
+export function setValueMachine(m: KVStore, ev: readonly ServiceEvent[], ctx: SetValueContext): { kv: KVStore; outcomes: MachineOutcomes } {
+  return runKvMachine(m, ev, (kv, e) => applySetValue(kv, e, ctx));
 }

@@ -203,7 +203,7 @@ async function main(): Promise<number> {
     row('  (same, answer cache disabled)', cold.rps, [cold]);
     out(`  ratio ${(ratio * 100).toFixed(1)}% of the ceiling (target >= 80%): ${ratio >= 0.8 ? 'met' : 'NOT met'}; without the answer cache ${((cold.rps / ceilRps) * 100).toFixed(1)}%`);
 
-    const { fuzzRequests, runFuzz } = await import('../src/server/fuzz.js');
+    const { fuzzRequests, runFuzz } = await import('./http-fuzz.js');
     const fuzz = await runFuzz(HOST, app.port, fuzzRequests(fuzzCount, 7, { heights: [app.rootHeight!, app.finalizedHeight!] }), 16);
     const statuses = Object.entries(fuzz.byStatus).sort().map(([k, v]) => `${k}: ${v}`).join(', ');
     out(`  fuzz: ${fuzz.total} malformed requests -> ${fuzz.serverErrors} 5xx, ${fuzz.noResponse} without an answer (${statuses})`);

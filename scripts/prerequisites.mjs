@@ -1,4 +1,4 @@
-// Part of `npm test`: what some tests need besides node_modules. Headless Chromium (the HTML
+// `npm run prerequisites` (and .ci/run): what some tests need besides node_modules. Headless Chromium (the HTML
 // report test) and the native baseline (its cross-check against the TypeScript ids). In CI
 // (CI=true) a failure fails the run; elsewhere those tests are skipped instead.
 import { spawnSync } from 'node:child_process';

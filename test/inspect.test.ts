@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BlockStore } from '../src/store/store.js';
 import { importArchive } from '../src/store/import.js';
 import { evaluateStore, loadRoot } from '../src/replay/pipeline.js';
-import { diffJson, NotFoundError, parseBlockSpec, QueryInputError, StoreQuery } from '../src/server/query.js';
+import { diffJson, NotFoundError, parseBlockSpec, QueryInputError, StoreQuery } from '../src/query/query.js';
 import { formatInspection } from '../src/cli/inspect.js';
 import { cli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';

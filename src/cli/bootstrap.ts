@@ -14,7 +14,7 @@ import {
 } from '../protocol/versions/bootstrap.js';
 import { extendOrPush, type Span } from '../protocol/versions/beacons.js';
 import { evaluateStore, loadRoot } from '../replay/pipeline.js';
-import { jsonText, parseHeight, parseList, QueryInputError, StoreQuery } from '../server/query.js';
+import { jsonText, parseHeight, parseList, QueryInputError, StoreQuery } from '../query/query.js';
 import { InputError } from '../util/errors.js';
 import { openSource, parseThreads } from './common.js';
 

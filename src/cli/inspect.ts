@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { evaluateStore, loadRoot } from '../replay/pipeline.js';
-import { jsonText, NotFoundError, parseBlockSpec, QueryInputError, StoreQuery, type BlockInspection, type StateView } from '../server/query.js';
+import { jsonText, NotFoundError, parseBlockSpec, QueryInputError, StoreQuery, type BlockInspection, type StateView } from '../query/query.js';
 import type { BlockStore } from '../store/store.js';
 import { InputError } from '../util/errors.js';
 import { openSource, parseThreads } from './common.js';

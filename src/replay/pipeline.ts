@@ -7,7 +7,7 @@ import { headerId, resultId } from '../model/ids.js';
 import type { RootSnapshot } from '../model/types.js';
 import { makeSnapshot, snapshotReport, type ProtocolSnapshot } from '../protocol/evolve.js';
 import { concatKey, orderKey } from '../store/keys.js';
-import { decodeStoredRecord } from './decode.js';
+import { decodeStoredRecord } from '../model/record.js';
 import { validateRoot } from '../store/root.js';
 import { RESULTS_START, type BlockStore, type WriteActivity } from '../store/store.js';
 import { InputError } from '../util/errors.js';

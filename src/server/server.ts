@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BlockStore } from '../store/store.js';
-import { jsonText, Lru, NotFoundError, parseBlockSpec, parseHeight, parseList, QueryInputError, StoreQuery, type BootstrapParams } from './query.js';
+import { jsonText, Lru, NotFoundError, parseBlockSpec, parseHeight, parseList, QueryInputError, StoreQuery, type BootstrapParams } from '../query/query.js';
 
 export interface ServerOptions {
   port?: number;

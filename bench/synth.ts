@@ -1,12 +1,12 @@
-// Generation speed: `node dist/src/synth/bench.js [BLOCKS] [FILE]` generates a spork of BLOCKS
+// Generation speed: `node dist/bench/synth.js [BLOCKS] [FILE]` generates a spork of BLOCKS
 // main blocks (default 50,000) with every fault once, into FILE (default: no file, records are
 // only counted), and prints blocks/s and bytes/block.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { synthesize, writeSporkArchive } from './index.js';
-import { encodeBlockRecord } from '../model/archive.js';
-import { blake2bBackend } from '../model/blake2b.js';
+import { synthesize, writeSporkArchive } from '../src/synth/index.js';
+import { encodeBlockRecord } from '../src/model/archive.js';
+import { blake2bBackend } from '../src/model/blake2b.js';
 
 async function main(): Promise<void> {
   const blocks = Number(process.argv[2] ?? 50_000);

@@ -1,0 +1,187 @@
+// Fetch benchmark: blocks/s of `spork-replay fetch` from a loopback Access node (the test node of
+// test/helpers/access-node.ts, serving a flow-profile synth spork from an LMDB store), with 16
+// calls in flight, and the fetching process's memory over the run.
+//
+//   node dist/bench/fetch.js [--blocks N] [--concurrency C] [--seed S] [--out FILE]
+//
+// The node runs in its own process and the fetch in another (the CLI, as a user runs it), so the
+// figure is the client's. Both share this machine's cores. Memory: the fetch process's anonymous
+// RSS (RssAnon, the process's own memory, not the LMDB map) sampled every 200 ms.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeRecord } from '../src/model/codec.js';
+import * as S from '../src/model/schema.js';
+import type { BlockRecord } from '../src/model/types.js';
+import { u64Key } from '../src/store/keys.js';
+import { importArchive } from '../src/store/import.js';
+import { BlockStore } from '../src/store/store.js';
+import { writeSporkArchive } from '../src/synth/index.js';
+import { startAccessNode } from '../test/helpers/access-node.js';
+import { loadRoot } from '../src/replay/pipeline.js';
+
+const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const CACHE = join(ROOT, 'bench', 'cache');
+const SELF = fileURLToPath(import.meta.url);
+const BIN = join(ROOT, 'bin', 'spork-replay.js');
+
+interface Options {
+  blocks: number;
+  concurrency: number;
+  seed: string;
+  out: string | null;
+}
+
+function parseArgs(argv: string[]): Options & { serve?: string } {
+  const o: Options & { serve?: string } = { blocks: 100_000, concurrency: 16, seed: '1', out: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[++i];
+    if (a === '--blocks') o.blocks = Number(v);
+    else if (a === '--concurrency') o.concurrency = Number(v);
+    else if (a === '--seed') o.seed = String(v);
+    else if (a === '--out') o.out = resolve(String(v));
+    else if (a === '--serve') o.serve = String(v);
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!Number.isSafeInteger(o.blocks) || o.blocks < 1) throw new Error('--blocks needs a whole number >= 1');
+  return o;
+}
+
+/** The flow-profile archive and a store of it, cached by size and seed. */
+async function prepare(o: Options): Promise<string> {
+  mkdirSync(CACHE, { recursive: true });
+  const name = `flow-b${o.blocks}-s${o.seed.replace(/[^a-z0-9]+/gi, '_')}`;
+  const archive = join(CACHE, `${name}.spork`);
+  const store = join(CACHE, `${name}-store`);
+  if (!existsSync(archive)) {
+    console.error(`bench fetch: generating ${o.blocks} blocks (flow profile) -> ${archive}`);
+    const tmp = `${archive}.tmp-${process.pid}`;
+    await writeSporkArchive(tmp, { blocks: o.blocks, seed: o.seed, profile: 'flow' });
+    renameSync(tmp, archive);
+    rmSync(store, { recursive: true, force: true });
+  }
+  if (!existsSync(join(store, 'fetch-bench.json'))) {
+    rmSync(store, { recursive: true, force: true });
+    const s = BlockStore.open(store);
+    await importArchive(s, archive);
+    await s.close();
+    writeFileSync(join(store, 'fetch-bench.json'), '{}');
+  }
+  return store;
+}
+
+/** Child: serve the store's finalized chain on 127.0.0.1 until stdin closes. */
+async function serve(storeDir: string): Promise<void> {
+  const store = BlockStore.open(storeDir, { readOnly: true });
+  const root = loadRoot(store);
+  let head = 0n;
+  for (const { key } of store.finalized.getRange({ reverse: true, limit: 1 })) head = key.readBigUInt64BE(0);
+  const blocks = (h: bigint): BlockRecord | undefined => {
+    for (const { key } of store.finalized.getRange({ start: u64Key(h), end: u64Key(h + 1n), limit: 1 })) {
+      const bytes = store.blocks.getBinary(key.subarray(8));
+      return bytes === undefined ? undefined : decodeRecord<BlockRecord>(bytes, 0, bytes.length, S.BlockRecord);
+    }
+    return undefined;
+  };
+  const node = await startAccessNode({ root, blocks, head });
+  process.stdout.write(`ADDRESS ${node.address} HEAD ${head}\n`);
+  process.stdin.resume();
+  await new Promise((r) => process.stdin.once('end', r));
+  await node.stop();
+  await store.close();
+}
+
+function procStatus(pid: number): { rssAnonKiB: number; cpuSeconds: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const anon = Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]); // utime + stime
+    return { rssAnonKiB: anon, cpuSeconds: ticks / 100 };
+  } catch {
+    return null;
+  }
+}
+
+export interface FetchBenchResult {
+  blocks: number;
+  concurrency: number;
+  seconds: number;
+  blocksPerSecond: number;
+  clientCpuMicrosPerBlock: number;
+  rssAnonMiB: { at10: number; at50: number; at90: number; max: number };
+  retries: number;
+}
+
+export async function benchFetch(o: Options): Promise<FetchBenchResult> {
+  const storeDir = await prepare(o);
+  const server = spawn(process.execPath, [SELF, '--serve', storeDir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const address = await new Promise<string>((res, rej) => {
+    let buf = '';
+    server.stdout.on('data', (d) => {
+      buf += d;
+      const m = /ADDRESS (\S+)/.exec(buf);
+      if (m) res(m[1]);
+    });
+    server.on('exit', (c) => rej(new Error(`bench node exited (${c})`)));
+  });
+  const db = join(CACHE, `fetch-target-${process.pid}`);
+  rmSync(db, { recursive: true, force: true });
+  try {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, [BIN, 'fetch', '--access', address, '--insecure', '--db', db, '--concurrency', String(o.concurrency), '--json', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const samples: { t: number; anon: number }[] = [];
+    let cpu = 0;
+    const timer = setInterval(() => {
+      const s = procStatus(child.pid!);
+      if (s === null) return;
+      samples.push({ t: Number(process.hrtime.bigint() - started) / 1e9, anon: s.rssAnonKiB });
+      cpu = s.cpuSeconds;
+    }, 200);
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    clearInterval(timer);
+    if (code !== 0) throw new Error(`fetch exited ${code}`);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const stats = JSON.parse(out);
+    const at = (f: number) => {
+      const s = samples.find((x) => x.t >= f * seconds) ?? samples[samples.length - 1];
+      return Math.round((s?.anon ?? 0) / 1024);
+    };
+    return {
+      blocks: stats.written,
+      concurrency: o.concurrency,
+      seconds: Math.round(seconds * 100) / 100,
+      blocksPerSecond: Math.round(stats.written / seconds),
+      clientCpuMicrosPerBlock: Math.round((cpu * 1e6) / Math.max(1, stats.written)),
+      rssAnonMiB: { at10: at(0.1), at50: at(0.5), at90: at(0.9), max: Math.round(Math.max(0, ...samples.map((s) => s.anon)) / 1024) },
+      retries: stats.retries,
+    };
+  } finally {
+    server.stdin.end();
+    rmSync(db, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.serve !== undefined) return serve(o.serve);
+  const r = await benchFetch(o);
+  console.log(`fetch over loopback: ${r.blocks} blocks in ${r.seconds} s = ${r.blocksPerSecond} blocks/s with ${r.concurrency} calls in flight; ` +
+    `client CPU ${r.clientCpuMicrosPerBlock} µs/block; RssAnon ${r.rssAnonMiB.at10} / ${r.rssAnonMiB.at50} / ${r.rssAnonMiB.at90} MiB at 10/50/90% (max ${r.rssAnonMiB.max}); retries ${r.retries}`);
+  if (o.out !== null) {
+    const prev = existsSync(o.out) ? JSON.parse(readFileSync(o.out, 'utf8')) : {};
+    writeFileSync(o.out, JSON.stringify({ ...prev, fetch: r }, null, 1) + '\n');
+  }
+}
+
+if (process.argv[1] === SELF) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.stack : e);
+    process.exit(1);
+  });
+}

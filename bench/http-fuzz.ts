@@ -3,7 +3,7 @@
 // percent-encoding and odd methods, sent as raw HTTP/1.1 over a socket so nothing is
 // normalised on the way. The contract: no answer is a 5xx.
 import { connect } from 'node:net';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/synth/rng.js';
 
 export interface FuzzRequest {
   method: string;

@@ -13,7 +13,7 @@ import { epochCounter, evolve, evolveFull, makeSnapshot, nothingDue, snapshotRep
 import type { EvolveResult, ProtocolSnapshot } from '../src/protocol/evolve.js';
 import { epochFinalView } from '../src/protocol/epoch.js';
 import { RULES } from '../src/protocol/rules.js';
-import { Rng } from '../src/util/rng.js';
+import { Rng } from '../src/synth/rng.js';
 import {
   CUR_COMMIT,
   CUR_SETUP,

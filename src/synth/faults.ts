@@ -17,7 +17,7 @@ import { payloadHash } from '../model/payload.js';
 import { encodeBlockRecord } from '../model/archive.js';
 import type { Branch, BlockBuilder, Built, PendingResult } from './chain.js';
 import { makeCommit } from './identities.js';
-import type { Rng } from '../util/rng.js';
+import type { Rng } from './rng.js';
 
 export const FAULT_KINDS = [
   'decode-error',

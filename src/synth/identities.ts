@@ -8,7 +8,7 @@ import { sha3 } from '../model/hash.js';
 import { compareBytes, toHex } from '../model/bytes.js';
 import type { EpochCommit, EpochSetup, Id, Participant } from '../model/types.js';
 import { Role } from '../model/types.js';
-import type { Rng } from '../util/rng.js';
+import type { Rng } from './rng.js';
 
 export interface RoleCounts {
   collection: number;

@@ -54,7 +54,7 @@ import { BlockBuilder } from './chain.js';
 import type { Branch, Built, ChainParams } from './chain.js';
 import { DEFAULT_ROLES } from './identities.js';
 import type { RoleCounts } from './identities.js';
-import { Rng } from '../util/rng.js';
+import { Rng } from './rng.js';
 import { Storyline, buildRoot } from './scenario.js';
 import type { ForkSpec, Milestone, StoryParams } from './scenario.js';
 import { FAULT_KINDS, FLOW_FAULT_KINDS, blockRef, injectFault, injectMainFault, mainFaultVerdict, parseFaults } from './faults.js';

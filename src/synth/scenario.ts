@@ -26,7 +26,7 @@ import { Branch } from './chain.js';
 import type { Built } from './chain.js';
 import { initialRoster, makeCommit, makeSetup, nextRoster } from './identities.js';
 import type { RoleCounts, Roster } from './identities.js';
-import type { Rng } from '../util/rng.js';
+import type { Rng } from './rng.js';
 
 /** `spec`: every SPEC feature; `flow`: only what a Mainnet28 Access node could serve. */
 export type SynthProfile = 'spec' | 'flow';

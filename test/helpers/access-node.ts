@@ -20,7 +20,7 @@ import { parseArchiveBytes } from '../../src/model/archive.js';
 import { headerId } from '../../src/model/ids.js';
 import { compareBytes } from '../../src/model/bytes.js';
 import type { BlockRecord, EpochCommit, Id, RootSnapshot, ServiceEvent } from '../../src/model/types.js';
-import { Rng } from '../../src/util/rng.js';
+import { Rng } from '../../src/synth/rng.js';
 
 /** Faults, each deterministic for a seed (the phase of every periodic fault comes from it). */
 export interface FaultPlan {

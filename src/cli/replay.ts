@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { evaluateStore, exitCodeOf, loadRoot, reportFromStore } from '../replay/pipeline.js';
-import { versionFindings, type ReportSummary } from '../replay/report.js';
+import { INVALID_LISTED, versionFindings, type ReportSummary } from '../replay/report.js';
 import { openSource, parseThreads, printJson } from './common.js';
 import { Progress, formatSeconds } from './progress.js';
 import { checkOutputPath } from '../util/atomic-file.js';
@@ -62,7 +62,7 @@ function printSummary(s: ReportSummary): void {
   const f = s.firstInvalidFinalized;
   row('first invalid finalized', f === null ? 'none' : `height ${f.height} ${f.id} (${f.verdict})`);
   if (s.invalidBlocks.length > 0) {
-    row('invalid blocks', `${s.invalidBlocks.length}${s.invalidBlocks.length >= 20 ? '+' : ''} (descendants not listed)`);
+    row('invalid blocks', `${s.invalidBlocks.length}${s.invalidBlocks.length >= INVALID_LISTED ? '+' : ''} (descendants not listed)`);
     for (const b of s.invalidBlocks.slice(0, 10)) {
       lines.push(`    height ${String(b.height ?? '?').padEnd(10)} ${b.id ?? '(no id)'} ${b.verdict}${b.finalized ? ' FINALIZED' : ''}: ${b.reason}`);
     }

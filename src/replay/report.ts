@@ -31,7 +31,7 @@ export interface ReportSummary extends VersionIndexSummary {
 }
 
 /** How many invalid blocks the summary lists. */
-const INVALID_LISTED = 20;
+export const INVALID_LISTED = 20;
 
 /** Consecutive results of one height (a header-less result forms a group of its own). */
 export function* heightGroups(results: Iterable<BlockResult>): Generator<BlockResult[]> {

@@ -22,6 +22,16 @@ export function parseHex(s: string): Uint8Array | null {
   return out;
 }
 
+/** Big-endian unsigned 16-bit integer at p. */
+export function readU16(b: Uint8Array, p: number): number {
+  return (b[p]! << 8) | b[p + 1]!;
+}
+
+/** Big-endian unsigned 32-bit integer at p. */
+export function readU32(b: Uint8Array, p: number): number {
+  return b[p]! * 0x1000000 + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
+}
+
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

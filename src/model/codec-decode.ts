@@ -1,5 +1,6 @@
 // MessagePack -> model (SPEC 7.1, 9.2): schema-directed decoders over a framed value, with
 // errors naming the field. Composite nodes are generated code (codec-gen.ts).
+import { readU16, readU32 } from './bytes.js';
 import type { Kind, RecKind, MapKind } from './schema.js';
 import { EVENT_BODIES } from './schema.js';
 import { scanValue, scanInfo, framingCause } from './msgpack.js';
@@ -32,13 +33,6 @@ function asDecodeError(e: unknown): DecodeError {
   return e instanceof DecodeError ? e : new DecodeError(`internal decoder error: ${e instanceof Error ? e.message : String(e)}`);
 }
 
-function rd16(b: Uint8Array, p: number): number {
-  return (b[p] << 8) | b[p + 1];
-}
-function rd32(b: Uint8Array, p: number): number {
-  return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
-}
-
 /** Human-readable type of the MessagePack value at p, for error causes. */
 export function describe(b: Uint8Array, p: number): string {
   if (p >= b.length) return 'end of data';
@@ -54,29 +48,29 @@ export function describe(b: Uint8Array, p: number): string {
     case 0xc2: return 'false';
     case 0xc3: return 'true';
     case 0xc4: return `bin of ${b[p + 1]} bytes`;
-    case 0xc5: return `bin of ${rd16(b, p + 1)} bytes`;
-    case 0xc6: return `bin of ${rd32(b, p + 1)} bytes`;
+    case 0xc5: return `bin of ${readU16(b, p + 1)} bytes`;
+    case 0xc6: return `bin of ${readU32(b, p + 1)} bytes`;
     case 0xc7: return `ext type ${(b[p + 2] << 24) >> 24}`;
     case 0xc8: return `ext type ${(b[p + 3] << 24) >> 24}`;
     case 0xc9: return `ext type ${(b[p + 5] << 24) >> 24}`;
     case 0xca: return 'float32';
     case 0xcb: return 'float64';
     case 0xcc: return `integer ${b[p + 1]}`;
-    case 0xcd: return `integer ${rd16(b, p + 1)}`;
-    case 0xce: return `integer ${rd32(b, p + 1)}`;
-    case 0xcf: return `integer ${(BigInt(rd32(b, p + 1)) << 32n) | BigInt(rd32(b, p + 5))}`;
+    case 0xcd: return `integer ${readU16(b, p + 1)}`;
+    case 0xce: return `integer ${readU32(b, p + 1)}`;
+    case 0xcf: return `integer ${(BigInt(readU32(b, p + 1)) << 32n) | BigInt(readU32(b, p + 5))}`;
     case 0xd0: return `integer ${(b[p + 1] << 24) >> 24}`;
-    case 0xd1: return `integer ${(rd16(b, p + 1) << 16) >> 16}`;
-    case 0xd2: return `integer ${rd32(b, p + 1) | 0}`;
-    case 0xd3: return `integer ${(BigInt(rd32(b, p + 1) | 0) << 32n) | BigInt(rd32(b, p + 5))}`;
+    case 0xd1: return `integer ${(readU16(b, p + 1) << 16) >> 16}`;
+    case 0xd2: return `integer ${readU32(b, p + 1) | 0}`;
+    case 0xd3: return `integer ${(BigInt(readU32(b, p + 1) | 0) << 32n) | BigInt(readU32(b, p + 5))}`;
     case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: return `ext type ${(b[p + 1] << 24) >> 24}`;
     case 0xd9: return `str of ${b[p + 1]} bytes`;
-    case 0xda: return `str of ${rd16(b, p + 1)} bytes`;
-    case 0xdb: return `str of ${rd32(b, p + 1)} bytes`;
-    case 0xdc: return `array of ${rd16(b, p + 1)}`;
-    case 0xdd: return `array of ${rd32(b, p + 1)}`;
-    case 0xde: return `map of ${rd16(b, p + 1)}`;
-    default: return `map of ${rd32(b, p + 1)}`; // 0xdf
+    case 0xda: return `str of ${readU16(b, p + 1)} bytes`;
+    case 0xdb: return `str of ${readU32(b, p + 1)} bytes`;
+    case 0xdc: return `array of ${readU16(b, p + 1)}`;
+    case 0xdd: return `array of ${readU32(b, p + 1)}`;
+    case 0xde: return `map of ${readU16(b, p + 1)}`;
+    default: return `map of ${readU32(b, p + 1)}`; // 0xdf
   }
 }
 
@@ -92,10 +86,10 @@ function sized(s: DState, p: number, size: number): number {
       return b[p + 1];
     case 1:
       s.pos = p + 3;
-      return rd16(b, p + 1);
+      return readU16(b, p + 1);
     case 2:
       s.pos = p + 5;
-      return rd32(b, p + 1);
+      return readU32(b, p + 1);
   }
   return -1;
 }
@@ -151,9 +145,9 @@ function decU64(s: DState): number | bigint {
   }
   if (t >= 0xcc && t <= 0xce) return sized(s, p, t - 0xcc);
   if (t === 0xcf || t === 0xd3) {
-    const hi = rd32(b, p + 1);
+    const hi = readU32(b, p + 1);
     if (t === 0xd3 && hi >= 0x80000000) fail(`expected an unsigned integer, got ${describe(b, p)}`);
-    const lo = rd32(b, p + 5);
+    const lo = readU32(b, p + 5);
     s.pos = p + 9;
     if (hi < 0x200000) return hi * TWO32 + lo;
     return (BigInt(hi) << 32n) | BigInt(lo);

@@ -1,6 +1,7 @@
 // Plain MessagePack for the archive (SPEC 7.1): a framing scanner that finds where one value
 // ends without building anything, and a canonical writer. msgpackr is deliberately not used:
 // its encoder defaults are not canonical and its decoder builds generic trees.
+import { readU32 } from './bytes.js';
 
 // ---------------------------------------------------------------- framing scanner
 
@@ -91,7 +92,7 @@ export function scanValue(buf: Uint8Array, pos: number, end: number): number {
       case 0xdb: // str 32
         if (pos + 5 > end) return truncated(pos, pos + 5 + remaining, pos + 5);
         {
-          const n = u32at(buf, pos + 1);
+          const n = readU32(buf, pos + 1);
           if (pos + 5 + n > end) return pastEnd(pos, pos + 5 + n + remaining, pos + 5 + n);
           pos += 5 + n;
         }
@@ -115,7 +116,7 @@ export function scanValue(buf: Uint8Array, pos: number, end: number): number {
       case 0xc9: // ext 32
         if (pos + 6 > end) return truncated(pos, pos + 6 + remaining, pos + 6);
         {
-          const n = u32at(buf, pos + 1);
+          const n = readU32(buf, pos + 1);
           if (pos + 6 + n > end) return pastEnd(pos, pos + 6 + n + remaining, pos + 6 + n);
           pos += 6 + n;
         }
@@ -169,7 +170,7 @@ export function scanValue(buf: Uint8Array, pos: number, end: number): number {
         break;
       case 0xdd: // array 32
         if (pos + 5 > end) return truncated(pos, pos + 5 + remaining, pos + 5);
-        remaining += u32at(buf, pos + 1);
+        remaining += readU32(buf, pos + 1);
         pos += 5;
         break;
       case 0xde: // map 16
@@ -179,7 +180,7 @@ export function scanValue(buf: Uint8Array, pos: number, end: number): number {
         break;
       case 0xdf: // map 32
         if (pos + 5 > end) return truncated(pos, pos + 5 + remaining, pos + 5);
-        remaining += 2 * u32at(buf, pos + 1);
+        remaining += 2 * readU32(buf, pos + 1);
         pos += 5;
         break;
     }
@@ -199,10 +200,6 @@ function pastEnd(at: number, need: number, itemNeed: number): number {
   scanInfo.need = need;
   scanInfo.itemNeed = itemNeed;
   return SCAN_LENGTH_PAST_END;
-}
-
-function u32at(buf: Uint8Array, p: number): number {
-  return buf[p] * 0x1000000 + ((buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3]);
 }
 
 // ---------------------------------------------------------------- canonical writer

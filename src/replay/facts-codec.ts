@@ -4,6 +4,7 @@
 // not fit the fixed layout (service events, decode errors, integers above 2^53) travel in a
 // v8-serialized side list at the end of the same buffer.
 import { deserialize, serialize } from 'node:v8';
+import { fromHex } from '../model/bytes.js';
 import { ByteWriter } from '../model/msgpack.js';
 import type { Id, U64 } from '../model/types.js';
 import type { BlockFacts, LinkHeader, ResultFact } from './facts.js';
@@ -50,10 +51,6 @@ class Writer extends ByteWriter {
 
 const small = (...xs: U64[]) => xs.every((x) => typeof x === 'number');
 
-function hexToBytes(hex: string): Uint8Array {
-  return Buffer.from(hex, 'hex');
-}
-
 /** Encodes a batch (worker side). Reason texts that carry ids are rebuilt from the raw ids. */
 export function encodeFacts(batch: BlockFacts[]): ArrayBuffer {
   const w = new Writer();
@@ -90,8 +87,8 @@ export function encodeFacts(batch: BlockFacts[]): ArrayBuffer {
       }
     }
     if (f.decodeError !== null) w.u32(extra(f.decodeError));
-    if (f.idMismatch !== null) w.id(hexToBytes(f.idMismatch.slice(-64)));
-    if (f.payloadMismatch !== null) w.id(hexToBytes(f.payloadMismatch.slice(-64)));
+    if (f.idMismatch !== null) w.id(fromHex(f.idMismatch.slice(-64)));
+    if (f.payloadMismatch !== null) w.id(fromHex(f.payloadMismatch.slice(-64)));
     if (f.protocolStateId !== null) w.id(f.protocolStateId);
     w.u16(f.seals.length);
     for (const s of f.seals) {

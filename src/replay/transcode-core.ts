@@ -4,6 +4,7 @@
 // shortest str/bin/array headers, ids as `bin 8` of 32 bytes, strict UTF-8); anything else
 // throws UNHANDLED and the caller falls back to the model decoder, which owns every
 // decode-error rule.
+import { readU16, readU32 } from '../model/bytes.js';
 import type { U64 } from '../model/types.js';
 
 /** Thrown (never as an Error: no stack is captured) when the bytes are not the plain shape handled here. */
@@ -19,14 +20,6 @@ const NOTHING_VIEW: DataView = new DataView(NOTHING.buffer);
 /** Top-level lists reserve room for a header of up to 4 bytes (payloads below 16 MiB). */
 const TOP_RESERVE = 4;
 const MAX_DEPTH = 32;
-
-function rd16(b: Uint8Array, p: number): number {
-  return (b[p] << 8) | b[p + 1];
-}
-
-function rd32(b: Uint8Array, p: number): number {
-  return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
-}
 
 function lengthBytes(n: number): number {
   return n < 0x100 ? 1 : n < 0x10000 ? 2 : n < 0x1000000 ? 3 : 4;
@@ -112,13 +105,13 @@ export class Transcoder {
       return t & 15;
     }
     if (t === 0xdc && p + 3 <= this.end) {
-      const n = rd16(b, p + 1);
+      const n = readU16(b, p + 1);
       if (n < 16) bail();
       this.pos = p + 3;
       return n;
     }
     if (t === 0xdd && p + 5 <= this.end) {
-      const n = rd32(b, p + 1);
+      const n = readU32(b, p + 1);
       if (n < 0x10000) bail();
       this.pos = p + 5;
       return n;
@@ -161,11 +154,11 @@ export class Transcoder {
       n = b[p + 1];
       s = p + 2;
     } else if (t === 0xc5 && p + 3 <= this.end) {
-      n = rd16(b, p + 1);
+      n = readU16(b, p + 1);
       if (n < 0x100) bail();
       s = p + 3;
     } else if (t === 0xc6 && p + 5 <= this.end) {
-      n = rd32(b, p + 1);
+      n = readU32(b, p + 1);
       if (n < 0x10000) bail();
       s = p + 5;
     } else return bail();
@@ -190,11 +183,11 @@ export class Transcoder {
       if (n < 32) bail();
       s = p + 2;
     } else if (t === 0xda && p + 3 <= this.end) {
-      n = rd16(b, p + 1);
+      n = readU16(b, p + 1);
       if (n < 0x100) bail();
       s = p + 3;
     } else if (t === 0xdb && p + 5 <= this.end) {
-      n = rd32(b, p + 1);
+      n = readU32(b, p + 1);
       if (n < 0x10000) bail();
       s = p + 5;
     } else return bail();
@@ -219,10 +212,10 @@ export class Transcoder {
     const t = b[p];
     if (t < 0x80) return t;
     if (t === 0xcc) return b[p + 1];
-    if (t === 0xcd) return rd16(b, p + 1);
-    if (t === 0xce) return rd32(b, p + 1);
-    const hi = rd32(b, p + 1);
-    const lo = rd32(b, p + 5);
+    if (t === 0xcd) return readU16(b, p + 1);
+    if (t === 0xce) return readU32(b, p + 1);
+    const hi = readU32(b, p + 1);
+    const lo = readU32(b, p + 5);
     return hi < 0x200000 ? hi * TWO32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
   }
 

@@ -320,7 +320,9 @@ function recDecoder(kind: RecKind): Dec {
 
 function mapDecoder(kind: MapKind): Dec {
   const index = new Map<string, number>();
-  kind.fields.forEach((f, i) => index.set(f[0], i));
+  kind.fields.forEach((f, i) => {
+    index.set(f[0], i);
+  });
   const decs = kind.fields.map((f) => compileDecoder(f[1]));
   const optional = new Set(kind.optionalKeys ?? []);
   return (s) => {

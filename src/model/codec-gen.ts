@@ -63,7 +63,9 @@ export function generate<F>(template: string, free: Readonly<Record<string, unkn
 /** `d0`, `d1`, ... (or another prefix) bound to the functions of a record's fields. */
 export function numbered(prefix: string, fns: readonly unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  fns.forEach((f, i) => (out[`${prefix}${i}`] = f));
+  fns.forEach((f, i) => {
+    out[`${prefix}${i}`] = f;
+  });
   return out;
 }
 

@@ -26,7 +26,7 @@ import { AGG_SIG_BYTES, BLS_SIG_BYTES, makeCommittee } from './identities.js';
 import type { Committee } from './identities.js';
 import { payloadHashFromRoots } from '../model/payload.js';
 import { idsRoot } from '../model/trie.js';
-import { BytePool, Rng } from './rng.js';
+import { BytePool, type Rng } from './rng.js';
 
 export interface ChainParams {
   chainId: string;

@@ -68,7 +68,9 @@ function makeClusters(rng: Rng, participants: Participant[], n: number): Id[][] 
   rng.shuffle(coll);
   const k = Math.max(1, Math.min(n, coll.length));
   const clusters: Id[][] = Array.from({ length: k }, () => []);
-  coll.forEach((id, i) => clusters[i % k].push(id));
+  coll.forEach((id, i) => {
+    clusters[i % k].push(id);
+  });
   for (const c of clusters) c.sort(compareBytes);
   return clusters;
 }
@@ -172,7 +174,9 @@ function signerIndices(checksum: Uint8Array, n: number, missing: number): Uint8A
 
 function indexVariants(ids: Id[]): Uint8Array[] {
   const cat = new Uint8Array(ids.length * 32);
-  ids.forEach((id, i) => cat.set(id, i * 32));
+  ids.forEach((id, i) => {
+    cat.set(id, i * 32);
+  });
   const checksum = sha3(cat);
   const out = [signerIndices(checksum, ids.length, -1)];
   for (let m = 0; m < ids.length && out.length < 4; m++) out.push(signerIndices(checksum, ids.length, m));
@@ -202,7 +206,9 @@ export function makeCommittee(setup: EpochSetup, ejected: ReadonlySet<string>): 
   const consensus = ofRole(Role.consensus);
   const clusters = setup.assignments.map((members) => {
     const cat = new Uint8Array(members.length * 32);
-    members.forEach((id, i) => cat.set(id, i * 32));
+    members.forEach((id, i) => {
+      cat.set(id, i * 32);
+    });
     return {
       members,
       chainId: `cluster-${Number(setup.counter)}-${toHex(sha3(cat).subarray(0, 8))}`,

@@ -338,13 +338,13 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
   };
   const verdicts = summary.expectedVerdicts;
 
-  let r = sink.root(root);
+  const r = sink.root(root);
   if (isThenable(r)) await r;
 
   const emit = async (built: Built | null, record: BlockRecord, info: SynthBlockInfo): Promise<void> => {
     summary.records++;
     verdicts[info.expectedVerdict] = (verdicts[info.expectedVerdict] ?? 0) + 1;
-    if (built !== null && built.evolved.ok && info.expectedVerdict === 'ok') info.outcomes = built.evolved.outcomes;
+    if (built?.evolved.ok && info.expectedVerdict === 'ok') info.outcomes = built.evolved.outcomes;
     const x = sink.block(record, info);
     if (isThenable(x)) await x;
   };

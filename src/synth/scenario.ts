@@ -16,7 +16,7 @@ import type { EventOutcome, ProtocolSnapshot } from '../protocol/evolve.js';
 import { epochFinalView, phase } from '../protocol/epoch.js';
 import { meteringParamsEquals } from '../protocol/kvstore.js';
 import { Role } from '../model/types.js';
-import { Branch } from './chain.js';
+import type { Branch } from './chain.js';
 import type { Built } from './chain.js';
 import { makeCommit, makeSetup, nextRoster } from './identities.js';
 import type { Roster } from './identities.js';

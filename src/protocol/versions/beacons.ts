@@ -194,7 +194,9 @@ class Segments {
 
   static of(regimes: readonly Regime[], counts: BoundaryFilter | null): Segments {
     const segments = new Segments();
-    regimes.forEach((regime, k) => segments.addRegime(regime, regimes[k + 1]?.fromHeight ?? null, counts));
+    regimes.forEach((regime, k) => {
+      segments.addRegime(regime, regimes[k + 1]?.fromHeight ?? null, counts);
+    });
     return segments;
   }
 
@@ -384,9 +386,13 @@ export class VersionIndex {
   private segmentIndex(h: U64): number {
     const { starts } = this.segments;
     for (let k = this.cursor; k < this.cursor + 2 && k < starts.length; k++) {
-      if (starts[k]! <= h && (k + 1 === starts.length || h < starts[k + 1]!)) return (this.cursor = k);
+      if (starts[k]! <= h && (k + 1 === starts.length || h < starts[k + 1]!)) {
+        this.cursor = k;
+        return k;
+      }
     }
-    return (this.cursor = this.segments.find(h));
+    this.cursor = this.segments.find(h);
+    return this.cursor;
   }
 
   /**

@@ -227,7 +227,8 @@ class VersionCache {
     if (v === undefined) {
       const parsed = parseSemver(version);
       if (parsed === null) throw new RangeError(`boundary version ${JSON.stringify(version)} does not parse`);
-      this.parsed.set(version, (v = parsed));
+      v = parsed;
+      this.parsed.set(version, v);
     }
     return v;
   }

@@ -241,10 +241,11 @@ test('SPEC 5.4 range: an inverted range is bad usage (exit 2), also when a defau
     check('--binary', '0.39.0', '--from', '2000'),
     check('--binary', '0.39.0', '--to', '999'),
   ]);
-  for (const r of [explicit, fromAbove, toBelow]) {
-    assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.equal(r.stdout, '');
-  }
+  for (const r of [explicit, fromAbove, toBelow]) assert.equal(r.code, 2, r.stdout + r.stderr);
+  // under --json the error is also the JSON object on stdout; without it stdout stays empty
+  assert.deepEqual(JSON.parse(explicit.stdout), { error: { exitCode: 2, kind: 'input', message: '--from 1049 is above --to 1048: the range is empty' } });
+  assert.equal(fromAbove.stdout, '');
+  assert.equal(toBelow.stdout, '');
   assert.equal(explicit.stderr, 'spork-replay: --from 1049 is above --to 1048: the range is empty\n');
   assert.equal(fromAbove.stderr, 'spork-replay: --from 2000 is above the finalized height 1049 (finalized range 1000..1049): the range is empty\n');
   assert.equal(toBelow.stderr, 'spork-replay: --to 999 is below the root height 1000 (finalized range 1000..1049): the range is empty\n');

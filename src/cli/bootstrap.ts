@@ -32,15 +32,15 @@ interface BootstrapFlags {
 export function registerBootstrap(program: Command): void {
   program
     .command('bootstrap-check')
-    .description('may a binary of version X execute the finalized heights [from, to]? (SPEC 5.4; exit 0 yes, 1 no, 2 bad usage)')
+    .description('may a binary of version X execute the finalized heights [from, to]? (exit 0 yes, 1 no, 2 bad usage)')
     .argument('[archive]', 'a .spork archive (imported into --db DIR, or a temporary store)')
     .option('--db <dir>', 'the LMDB store')
-    .requiredOption('--binary <version>', "the binary's version string (normalised per SPEC 5.3, e.g. v0.38 -> 0.38.0)")
+    .requiredOption('--binary <version>', "the binary's version string (a leading v is dropped and missing parts are zero: v0.38 -> 0.38.0)")
     .option('--supports <list>', 'component versions the binary supports, major.minor, comma-separated (default: no component check)')
     .option('--overrides <list>', 'boundary versions M.m.p declared compatible, comma-separated')
     .option('--from <height>', 'first finalized height (default: the root height)')
     .option('--to <height>', 'last finalized height (default: the finalized height)')
-    .option('--json', 'print the SPEC 5.4 JSON answer, with belowRequired, finalizedRange, outsideFinalizedRange and ranges added')
+    .option('--json', 'print the answer as JSON (docs/schemas/bootstrap-check.schema.json): ranges with their reasons, belowRequired, finalizedRange, outsideFinalizedRange')
     .option('--threads <n>', 'worker threads if the store needs replaying', parseThreads, availableParallelism())
     .action(async (archive: string | undefined, flags: BootstrapFlags) => {
       // Validate what can be validated before any work (exit 2 on bad options).

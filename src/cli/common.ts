@@ -61,8 +61,29 @@ export async function openSource(
       process.stderr.write(`spork-replay: ${e.message}\n`);
     }
     bar.done();
+    if (imported !== null) warnMerged(store, imported);
   }
   return { store, imported, importError, close };
+}
+
+/**
+ * A store that holds records of more than one archive replays their union: say so once (the
+ * usual cause is reusing a --db for an other archive of the same spork).
+ */
+export function warnMerged(store: BlockStore, imported: ImportStats): void {
+  if (store.temporary) return;
+  const others: string[] = [];
+  for (const { key, value } of store.meta.getRange({})) {
+    if (typeof key !== 'string' || !key.startsWith('import:')) continue;
+    const digest = (value as { digest?: string; done?: boolean }).digest;
+    if (digest !== undefined && digest === imported.sha256) continue;
+    others.push(digest === undefined ? `${key.split(':')[1]} bytes, incomplete` : `sha256 ${digest.slice(0, 16)}`);
+  }
+  if (others.length === 0) return;
+  process.stderr.write(
+    `spork-replay: warning: the store ${store.dir} also holds the records of ${others.length} other archive${others.length > 1 ? 's' : ''} ` +
+      `(${others.slice(0, 3).join('; ')}${others.length > 3 ? '; ...' : ''}): the replay covers their union; give a new --db to keep an archive apart\n`,
+  );
 }
 
 /** What a failed write during an import says it was writing and what it kept. */

@@ -147,13 +147,6 @@ export function registerFetch(program: Command): void {
     .option('--verbose', 'log every retry (otherwise counted in the progress line and the summary)')
     .option('--json', 'print the fetch statistics as JSON')
     .option('--quiet', 'no progress output')
-    .addHelpText('after', `
-Examples:
-  spork-replay fetch --access access.mainnet.nodes.onflow.org:9000 --root-snapshot root-protocol-state-snapshot.json --db mainnet28
-  spork-replay fetch --access 127.0.0.1:9000 --insecure --db store --follow
-
-Exit codes: 0 fetched (or stopped by SIGINT/SIGTERM with everything written kept), 2 bad usage, a refused root,
-a node that is not the spork's, or a block that cannot be mapped (one line naming the height and the field).`)
     .action(async (flags: FetchFlags) => {
       if (flags.tls && flags.insecure) throw new InputError('--tls and --insecure exclude each other');
       if (flags.to !== undefined && flags.follow) throw new InputError('--to and --follow exclude each other');
@@ -205,14 +198,12 @@ a node that is not the spork's, or a block that cannot be mapped (one line namin
 export function registerImportRoot(program: Command): void {
   program
     .command('import-root')
-    .description("make a store from a spork's root snapshot JSON alone (ACCESS.md 5): every mapping rule and root check runs")
+    .description("make a store from a spork's root snapshot JSON alone (root-protocol-state-snapshot.json): every mapping rule and root check runs")
     .argument('<snapshot>', 'root-protocol-state-snapshot.json')
     .requiredOption('--db <dir>', 'the LMDB store (created if missing)')
     .option('--root-parent-id <hex>', "optional cross-check: the root block's parent id", parseHexId)
     .option('--root-state-commitment <hex>', "optional cross-check: the root seal's final state", parseHexId)
     .option('--json', 'print the root as JSON')
-    .addHelpText('after', `
-Exit codes: 0 the root is valid and stored (or already the store's), 2 refused: the failed check with both values.`)
     .action(async (file: string, flags: { db: string; json?: boolean; rootParentId?: Id; rootStateCommitment?: Id }) => {
       const text = readSnapshotFile(file);
       let mapped;

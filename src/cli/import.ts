@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { BlockStore } from '../store/store.js';
 import { importArchive } from '../store/import.js';
 import { exportArchive } from '../store/export.js';
-import { checkArchivePath, checkStorePath, importActivity, outputLabel, printJson } from './common.js';
+import { checkArchivePath, checkStorePath, importActivity, outputLabel, printJson, warnMerged } from './common.js';
 import { Progress } from './progress.js';
 import { checkOutputPath, produceFileAtomic } from '../util/atomic-file.js';
 
@@ -24,6 +24,7 @@ export function registerImport(program: Command): void {
       try {
         const stats = await importArchive(store, archive, { onProgress: (d, t) => bar.update(d, t, 'bytes') });
         bar.done();
+        warnMerged(store, stats);
         if (flags.json) printJson(stats);
         else if (stats.alreadyImported) process.stdout.write(`${archive}: already imported into ${flags.db}; nothing changed\n`);
         else {
@@ -43,18 +44,20 @@ export function registerExport(program: Command): void {
     .description('write the stored records back as an archive')
     .requiredOption('--db <dir>', 'the LMDB store')
     .requiredOption('--out <file>', 'the archive to write')
+    .option('--json', 'print what was written as JSON')
     .option('--quiet', 'no progress bar')
-    .action(async (flags: { db: string; out: string; quiet?: boolean }) => {
+    .action(async (flags: { db: string; out: string; quiet?: boolean; json?: boolean }) => {
       checkStorePath(flags.db, true);
       checkOutputPath(flags.out, '--out');
       const store = BlockStore.open(flags.db, { readOnly: true });
-      const bar = new Progress('export', !flags.quiet);
+      const bar = new Progress('export', !(flags.quiet || flags.json));
       try {
         const n = await produceFileAtomic(flags.out, outputLabel('the archive', flags.out, 'the store (export only reads it)'), (temp) =>
           exportArchive(store, temp, (d, t) => bar.update(d, t, 'records')),
         );
         bar.done();
-        if (!flags.quiet) process.stdout.write(`${flags.out}: ${n} records written\n`);
+        if (flags.json) printJson({ out: flags.out, records: n });
+        else if (!flags.quiet) process.stdout.write(`${flags.out}: ${n} records written\n`);
       } finally {
         await store.close();
       }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { evaluateStore, exitCodeOf, loadRoot, reportFromStore } from '../replay/pipeline.js';
 import { INVALID_LISTED, versionFindings, type ReportSummary } from '../replay/report.js';
 import { openSource, parseThreads, printJson } from './common.js';
-import { Progress, formatSeconds } from './progress.js';
+import { Progress, formatCount, formatSeconds } from './progress.js';
 import { checkOutputPath } from '../util/atomic-file.js';
 
 interface ReplayFlags {
@@ -23,25 +23,34 @@ export function registerReplay(program: Command): void {
     .argument('[archive]', 'a .spork archive (imported into --db DIR, or a temporary store)')
     .option('--db <dir>', 'the LMDB store')
     .option('--threads <n>', 'integrity worker threads (0 = in the main thread)', parseThreads, availableParallelism())
-    .option('--report <file>', 'write the JSON Lines report (SPEC 7.2) to this file')
+    .option('--report <file>', 'write the JSON Lines report to this file (one line per block, then a summary; docs/output.md)')
     .option('--json', 'print the summary as JSON only')
     .option('--quiet', 'no progress bar')
     .option('--full', 'discard stored results and replay every block again')
     .action(async (archive: string | undefined, flags: ReplayFlags) => {
       if (flags.report !== undefined) checkOutputPath(flags.report, '--report');
       // SPEC 9.2: after a framing error the records before it are still imported and replayed
+      const importStarted = process.hrtime.bigint();
       const src = await openSource(archive, flags.db, { quiet: flags.quiet || flags.json, partial: true });
       try {
+        const importSeconds = Number(process.hrtime.bigint() - importStarted) / 1e9;
         const started = process.hrtime.bigint();
         const root = loadRoot(src.store);
         const bar = new Progress('replay', !(flags.quiet || flags.json));
-        await evaluateStore(src.store, root, { threads: flags.threads, full: flags.full ?? false, onProgress: (d, t) => bar.update(d, t) });
+        const work = await evaluateStore(src.store, root, { threads: flags.threads, full: flags.full ?? false, onProgress: (d, t) => bar.update(d, t) });
         bar.done();
         const summary = await reportFromStore(src.store, root, flags.report, (s) => {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           s.threads = flags.threads;
-          s.seconds = Math.round(seconds * 1000) / 1000;
-          s.blocksPerSecond = Math.round(s.blocks / Math.max(seconds, 1e-9));
+          s.seconds = round3(seconds);
+          s.evaluated = work.evaluated;
+          s.reused = work.reused;
+          // a rate is only said of work done: a run that reused every result evaluated nothing
+          if (work.evaluated > 0) s.blocksPerSecond = Math.round(work.evaluated / Math.max(seconds, 1e-9));
+          if (src.imported !== null && !src.imported.alreadyImported) {
+            const records = src.imported.archiveRecords;
+            s.import = { records, seconds: round3(importSeconds), recordsPerSecond: Math.round(records / Math.max(importSeconds, 1e-9)) };
+          }
         });
         if (flags.json) printJson(summary);
         else printSummary(summary);
@@ -51,6 +60,15 @@ export function registerReplay(program: Command): void {
       }
     });
 }
+
+/** A list for one line: all of it when short; else its count, first and last (the JSON and the report have all). */
+function listed(items: readonly string[], max = 8): string {
+  if (items.length === 0) return 'none';
+  if (items.length <= max) return items.join(', ');
+  return `${items.length} (first ${items[0]}, last ${items[items.length - 1]}; --json or --report FILE lists every one)`;
+}
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 function printSummary(s: ReportSummary): void {
   const lines: string[] = [];
@@ -68,21 +86,26 @@ function printSummary(s: ReportSummary): void {
     }
     lines.push('    (spork-replay inspect ... <id> shows a block; --report FILE.jsonl lists every block)');
   }
-  row('finality conflicts', s.finalityConflicts.length === 0 ? 'none' : s.finalityConflicts.map((c) => `${c.kind}@${c.height}`).join(', '));
+  row('finality conflicts', listed(s.finalityConflicts.map((c) => `${c.kind}@${c.height}`)));
   row('version map rows', s.versionMap.length);
   for (const r of s.versionMap.slice(0, 12)) {
     lines.push(`    ${String(r.fromHeight).padStart(10)}..${String(r.toHeight).padEnd(10)} protocol v${r.protocolStateVersion ?? '?'} exec ${r.executionComponentVersion ?? '-'} cadence ${r.cadenceComponentVersion ?? '-'} requires ${r.requiredVersion ?? 'unknown'}`);
   }
   if (s.versionMap.length > 12) lines.push(`    ... ${s.versionMap.length - 12} more (spork-replay versions)`);
   row('beacons indexed', `${s.beacons.length} (${s.beaconIssues.length} issues)`);
-  if (s.seconds !== undefined) row('time', `${formatSeconds(s.seconds)} at ${s.blocksPerSecond} blocks/s, ${s.threads} threads`);
+  if (s.import !== undefined) row('import', `${s.import.records} records in ${formatSeconds(s.import.seconds)} (${formatCount(s.import.recordsPerSecond)} records/s)`);
+  if (s.evaluated !== undefined) row('evaluated', `${s.evaluated} blocks${s.reused ? `, ${s.reused} reused from the previous replay (--full evaluates every block again)` : ''}`);
+  if (s.seconds !== undefined) {
+    const rate = s.blocksPerSecond === undefined ? 'nothing to evaluate' : `${formatCount(s.blocksPerSecond)} blocks/s evaluated`;
+    row('time', `${formatSeconds(s.seconds)}, ${rate}, ${s.threads} threads`);
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }
 
 export function registerVersions(program: Command): void {
   program
     .command('versions')
-    .description('the version map of the finalized chain (SPEC 5.1, 5.2) and beacon findings')
+    .description('the version map of the finalized chain (protocol and component versions, the version each height requires) and beacon findings')
     .argument('[archive]', 'a .spork archive')
     .option('--db <dir>', 'the LMDB store')
     .option('--threads <n>', 'worker threads if the store needs replaying', parseThreads, availableParallelism())

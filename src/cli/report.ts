@@ -15,7 +15,7 @@ import { evaluateStore, loadRoot, reportContext, rootContext, storedResults } fr
 import { ChainSummarizer, type ReportContext, type ReportSummary } from '../replay/report.js';
 import { RUN_LANES, renderHtml, type BlockDetails, type RunLane, type TimelineBlock, type TimelineModel, type TimelinePoint, type TimelineRun } from '../report/html.js';
 import type { BlockStore } from '../store/store.js';
-import { openSource, outputLabel, parseCount, parseThreads } from './common.js';
+import { openSource, outputLabel, parseCount, parseThreads, printJson } from './common.js';
 import { checkOutputPath, writeFileAtomic } from '../util/atomic-file.js';
 import { Progress } from './progress.js';
 
@@ -34,6 +34,7 @@ interface ReportFlags {
   maxMarkers: number;
   title?: string;
   quiet?: boolean;
+  json?: boolean;
 }
 
 export function registerReport(program: Command): void {
@@ -46,20 +47,26 @@ export function registerReport(program: Command): void {
     .option('--threads <n>', 'worker threads if the store needs replaying', parseThreads, availableParallelism())
     .option('--max-markers <n>', 'individually drawn blocks: at most this many non-ok and this many ok off-chain blocks', parseCount, DEFAULT_MAX_MARKERS)
     .option('--title <text>', 'page title (default: from the archive or store name)')
+    .option('--json', 'print what the page holds as JSON')
     .option('--quiet', 'no progress bar, no closing line')
     .action(async (archive: string | undefined, flags: ReportFlags) => {
       checkOutputPath(flags.html, '--html');
-      const src = await openSource(archive, flags.db, { quiet: flags.quiet });
+      const src = await openSource(archive, flags.db, { quiet: flags.quiet || flags.json });
       try {
         const root = loadRoot(src.store);
-        const bar = new Progress('replay', !flags.quiet);
+        const bar = new Progress('replay', !(flags.quiet || flags.json));
         await evaluateStore(src.store, root, { threads: flags.threads, full: false, onProgress: (d, t) => bar.update(d, t) });
         bar.done();
         const title = flags.title ?? `spork-replay report: ${basename(archive ?? flags.db ?? 'store')}`;
         const model = buildTimelineModel(src.store, root, { title, maxMarkers: flags.maxMarkers });
         const kept = src.store.temporary ? 'nothing (the replay ran in a temporary store, which is removed)' : `the replayed store ${src.store.dir}`;
         writeFileAtomic(flags.html, renderHtml(model), outputLabel('the HTML report', flags.html, kept));
-        if (!flags.quiet) {
+        if (flags.json) {
+          printJson({
+            html: flags.html, blocks: model.summary.blocks, notOk: model.counts.nonOk, drawn: model.markers.length,
+            offChain: model.counts.offChain, finalizedHeight: model.summary.finalizedHeight,
+          });
+        } else if (!flags.quiet) {
           process.stdout.write(
             `wrote ${flags.html}: ${model.summary.blocks} blocks, ${model.counts.nonOk} not ok (${model.markers.length} drawn), ` +
               `${model.counts.offChain} off the finalized chain, finalized height ${model.summary.finalizedHeight}\n`,

@@ -16,6 +16,8 @@ interface ServeFlags {
   host: string;
   cors?: string;
   maxConnections: number;
+  json?: boolean;
+  quiet?: boolean;
 }
 
 function parseMaxConnections(s: string): number {
@@ -39,6 +41,8 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--cors <origin>', 'send Access-Control-Allow-Origin: ORIGIN (an origin like https://example.org, or *); default none')
     .option('--max-connections <n>', 'open connections at most (the oldest idle one is closed to make room)', parseMaxConnections, SERVER_DEFAULTS.maxConnections)
+    .option('--json', 'print the listening address (and the stop) as JSON lines')
+    .option('--quiet', 'no warnings and no listening line')
     .action(async (flags: ServeFlags) => {
       checkStorePath(flags.db, true);
       const cors = flags.cors === undefined ? null : parseOrigin(flags.cors);
@@ -58,12 +62,15 @@ export function registerServe(program: Command): void {
         }
         throw e;
       }
-      process.stdout.write(`spork-replay serve: listening on ${running.url} (store ${flags.db}, finalized height ${running.query.chain().finalizedHeight})\n`);
+      const finalizedHeight = running.query.chain().finalizedHeight;
+      if (flags.json) process.stdout.write(`${JSON.stringify({ listening: running.url, store: flags.db, finalizedHeight: Number(finalizedHeight) })}\n`);
+      else if (!flags.quiet) process.stdout.write(`spork-replay serve: listening on ${running.url} (store ${flags.db}, finalized height ${finalizedHeight})\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           process.off('SIGINT', onInt);
           process.off('SIGTERM', onTerm);
-          process.stdout.write(`spork-replay serve: ${signal}, closing\n`);
+          if (flags.json) process.stdout.write(`${JSON.stringify({ stopped: signal })}\n`);
+          else if (!flags.quiet) process.stdout.write(`spork-replay serve: ${signal}, closing\n`);
           resolve();
         };
         const onInt = () => stop('SIGINT');

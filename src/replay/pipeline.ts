@@ -75,13 +75,20 @@ const FLUSH_EVERY = 4096;
  * earlier (possibly interrupted) run are taken as they are, unless their inputs may have
  * changed: unknown-parent and cycle verdicts, and descendants of anything evaluated again.
  */
-export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts: ReplayOptions): Promise<void> {
+/** What a replay run did: blocks evaluated now, and blocks whose stored result was still right (incremental runs). */
+export interface ReplayWork {
+  evaluated: number;
+  reused: number;
+}
+
+export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts: ReplayOptions): Promise<ReplayWork> {
   store.activity = replayActivity(store);
   if (opts.full) dropResults(store);
   const incremental = hasAnyResult(store);
   const rc = rootContext(root);
   const total = store.order.getCount();
   let done = 0;
+  let reused = 0;
   let batch: BlockResult[] = [];
   let sinceFlush = 0;
   // Results are committed in synchronous write transactions, in evaluation order (so stored
@@ -119,7 +126,10 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   try {
     for await (const items of stage.run()) {
       for (const item of items) {
-        if (item.stored !== undefined && evaluator.pushStored(item.stored)) continue;
+        if (item.stored !== undefined && evaluator.pushStored(item.stored)) {
+          reused++;
+          continue;
+        }
         evaluator.push(item.facts ?? stage.factsNow(item.entry));
       }
       done += items.length;
@@ -139,6 +149,7 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   flush();
   store.meta.putSync('replayGeneration', (store.meta.get('replayGeneration') ?? 0) + 1);
   await store.sync();
+  return { evaluated: done - reused, reused };
 }
 
 /** What a failed write during the replay says it was writing and what it kept. */
@@ -187,7 +198,8 @@ export function loadResultById(store: BlockStore, hex: string): BlockResult | un
   return store.results.get(key) as BlockResult | undefined;
 }
 
-function includersOf(store: BlockStore, resultHex: string): string[] {
+/** Hex ids of the blocks whose payload includes this result (the replay's index). */
+export function includersOf(store: BlockStore, resultHex: string): string[] {
   const id = Buffer.from(resultHex, 'hex');
   const out: string[] = [];
   const start = concatKey(id, Buffer.alloc(32, 0));

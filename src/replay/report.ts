@@ -27,7 +27,13 @@ export interface ReportSummary extends VersionIndexSummary {
   invalidBlocks: { height: U64 | null; id: string | null; verdict: Verdict; finalized: boolean; reason: string }[];
   threads?: number;
   seconds?: number;
+  /** Blocks evaluated per second of this run; absent when it evaluated nothing. */
   blocksPerSecond?: number;
+  /** Blocks this run evaluated, and blocks whose stored result it reused (incremental replay). */
+  evaluated?: number;
+  reused?: number;
+  /** When this run imported an archive first: records read, seconds, records per second. */
+  import?: { records: number; seconds: number; recordsPerSecond: number };
 }
 
 /** How many invalid blocks the summary lists. */

@@ -187,7 +187,7 @@ export class Api {
   }
 }
 
-const ROUTES = [
+export const ROUTES = [
   '/healthz',
   '/summary',
   '/blocks/:idOrHeight',

@@ -146,9 +146,12 @@ test('inspect: every fault shows its failed checks with reasons; a decode-error 
 test('inspect: bad and unknown BLOCK arguments', () => {
   assert.throws(() => parseBlockSpec('zz'), QueryInputError);
   assert.throws(() => parseBlockSpec('-1'), QueryInputError);
-  assert.throws(() => parseBlockSpec('ab'.repeat(31)), QueryInputError);
+  assert.throws(() => parseBlockSpec('abc1234'), QueryInputError); // an id prefix needs 8 hex characters
+  assert.deepEqual(parseBlockSpec('ab'.repeat(31)), { kind: 'prefix', prefix: 'ab'.repeat(31) });
+  assert.deepEqual(parseBlockSpec('3F2A9C01'), { kind: 'prefix', prefix: '3f2a9c01' });
+  assert.deepEqual(parseBlockSpec('latest'), { kind: 'alias', alias: 'latest' });
   assert.throws(() => parseBlockSpec('18446744073709551616'), QueryInputError);
-  assert.deepEqual(parseBlockSpec('18446744073709551615'), { kind: 'height', height: 18446744073709551615n });
+  assert.deepEqual(parseBlockSpec('18446744073709551615'), { kind: 'height', height: 18446744073709551615n, text: '18446744073709551615' });
   assert.throws(() => faults.resolve(parseBlockSpec('00'.repeat(32))), NotFoundError);
   assert.throws(() => faults.inspect('00'.repeat(32)), NotFoundError);
 });

@@ -3,6 +3,7 @@
 import type { Kind, RecKind, MapKind } from './schema.js';
 import { EVENT_BODIES } from './schema.js';
 import * as U from './u64.js';
+import type { U64 } from './types.js';
 import { parseHex, toHex } from './bytes.js';
 import { JsonShapeError, short } from './codec-errors.js';
 import { checkRecord } from './codec-checks.js';
@@ -213,11 +214,19 @@ function genericFromJson(json: unknown): any {
 
 // ---------------------------------------------------------------- model -> JSON
 
+/**
+ * How toJson writes a u64: `field` is the `Record.field` (schema names) holding it, null in
+ * generic bodies. The default is the vectors' form; outputs use model/json-u64.ts.
+ */
+export type U64Form = (value: U64, field: string | null) => unknown;
+
+const vectorU64: U64Form = (x) => U.toJson(x);
+
 /** The JSON form of a model value (inverse of fromJson; generic `bin` becomes hex, like `str` it is a string). */
-export function toJson(value: any, kind: Kind): any {
+export function toJson(value: any, kind: Kind, u64: U64Form = vectorU64, field: string | null = null): any {
   switch (kind.k) {
     case 'u64':
-      return U.toJson(value);
+      return u64(value, field);
     case 'uint':
     case 'str':
     case 'bool':
@@ -226,20 +235,20 @@ export function toJson(value: any, kind: Kind): any {
     case 'bytes':
       return toHex(value);
     case 'opt':
-      return value === null || value === undefined ? null : toJson(value, kind.of);
+      return value === null || value === undefined ? null : toJson(value, kind.of, u64, field);
     case 'list': {
       const out = new Array(value.length);
-      for (let i = 0; i < value.length; i++) out[i] = toJson(value[i], kind.of);
+      for (let i = 0; i < value.length; i++) out[i] = toJson(value[i], kind.of, u64, field);
       return out;
     }
     case 'pair':
-      return [toJson(value[0], kind.a), toJson(value[1], kind.b)];
+      return [toJson(value[0], kind.a, u64, field), toJson(value[1], kind.b, u64, field)];
     case 'rec': {
       const out: Record<string, unknown> = {};
       for (const [name, fk] of kind.fields) {
         const v = value[name];
         if (v === undefined) continue; // absent optional tail
-        out[name] = toJson(v, fk);
+        out[name] = toJson(v, fk, u64, `${kind.name}.${name}`);
       }
       return out;
     }
@@ -247,23 +256,23 @@ export function toJson(value: any, kind: Kind): any {
       const out: Record<string, unknown> = {};
       for (const [name, fk] of kind.fields) {
         const v = value[name];
-        out[name] = v === undefined || v === null ? null : toJson(v, fk);
+        out[name] = v === undefined || v === null ? null : toJson(v, fk, u64, `${kind.name}.${name}`);
       }
       return out;
     }
     case 'event': {
       const body = value.unknown ? undefined : bodyOf(value.type);
-      return { type: value.type, event: body ? toJson(value.event, body) : genericToJson(value.event) };
+      return { type: value.type, event: body ? toJson(value.event, body, u64) : genericToJson(value.event, u64) };
     }
     case 'generic':
-      return genericToJson(value);
+      return genericToJson(value, u64);
   }
 }
 
-function genericToJson(v: any): any {
+function genericToJson(v: any, u64: U64Form): any {
   if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'bigint') return U.toJson(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return u64(v, null);
   if (v instanceof Uint8Array) return toHex(v);
-  if (Array.isArray(v)) return v.map(genericToJson);
+  if (Array.isArray(v)) return v.map((x) => genericToJson(x, u64));
   throw new TypeError(`not a generic value: ${short(v)}`);
 }

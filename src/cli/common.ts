@@ -8,6 +8,7 @@ import { EnvironmentError, InputError, PartialImportError, osErrorLine } from '.
 import { Progress } from './progress.js';
 import type { FileLabel } from '../util/atomic-file.js';
 import { InvalidArgumentError } from 'commander';
+import { jsonText } from '../model/json-u64.js';
 
 export interface StoreSource {
   store: BlockStore;
@@ -126,8 +127,9 @@ export function outputLabel(kind: string, path: string, kept: string): FileLabel
   return { what: `${kind} ${path}`, kept: `${kept}; ${before}` };
 }
 
+/** --json output: 64-bit integers by the one rule of model/json-u64.ts (docs/output.md). */
 export function printJson(v: unknown): void {
-  process.stdout.write(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2) + '\n');
+  process.stdout.write(jsonText(v, 2) + '\n');
 }
 
 export function parseThreads(s: string): number {

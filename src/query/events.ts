@@ -1,7 +1,7 @@
 // The service events a stored block applied, with their bodies: SPEC 4.2 through the replay's
 // own implementation (replay/seals.ts `sealedEvents`) over a fork rebuilt from the store, so
 // inspect and HTTP show exactly the events the replay evaluated, however deep the sealed block.
-import { toJson } from '../model/codec.js';
+import { outputJson } from '../model/json-u64.js';
 import type { DecodedRecord } from '../model/record.js';
 import * as S from '../model/schema.js';
 import type { BlockResult, RootContext } from '../replay/evaluate.js';
@@ -42,6 +42,6 @@ export function eventViews(store: BlockStore, rc: RootContext, r: BlockResult, d
   if (events.length !== views.length || events.some((e, i) => e.type !== views[i]!.type)) {
     throw damaged(`its stored result lists the events [${views.map((v) => v.type).join(', ')}], its seals apply [${events.map((e) => e.type).join(', ')}]`);
   }
-  for (let i = 0; i < views.length; i++) views[i]!.event = toJson(events[i], S.event);
+  for (let i = 0; i < views.length; i++) views[i]!.event = outputJson(events[i], S.event);
   return views;
 }

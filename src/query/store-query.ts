@@ -5,7 +5,7 @@
 // read transaction per event-loop turn), so a concurrent import or replay in another process
 // never shows a half-written view within one answer.
 import { toHex } from '../model/bytes.js';
-import { toJson } from '../model/codec.js';
+import { outputJson } from '../model/json-u64.js';
 import { decodeStoredRecord, type DecodedRecord } from '../model/record.js';
 import * as S from '../model/schema.js';
 import type { Header, RootSnapshot, U64 } from '../model/types.js';
@@ -309,7 +309,7 @@ export class StoreQuery {
       parentId: h === null ? null : toHex(h.parentId),
       finalized: b.decoded.finalized,
       onFinalizedChain: chained,
-      header: h === null ? null : toJson(h, S.Header),
+      header: h === null ? null : outputJson(h, S.Header),
       payload: payload === null ? null : payloadView(payload),
       decodeError: b.decoded.decodeError,
       recordBytes: b.bytes.length,
@@ -345,7 +345,7 @@ export class StoreQuery {
       parentId: toHex(h.parentId),
       finalized: true,
       onFinalizedChain: true,
-      header: toJson(h, S.Header),
+      header: outputJson(h, S.Header),
       payload: payloadView(root.rootBlock.payload),
       decodeError: null,
       recordBytes: null,
@@ -391,7 +391,7 @@ export class StoreQuery {
     }
     const v = this.stateView(kvId, c);
     if (v === null) throw new NotFoundError(`state ${kvId} of block ${id} is not in the store`);
-    return { id, height, state: { ...v.view, epochEvents: toJson(v.snap.events, S.EpochEvents) } };
+    return { id, height, state: { ...v.view, epochEvents: outputJson(v.snap.events, S.EpochEvents) } };
   }
 
   // ---- versions and bootstrap ----
@@ -443,5 +443,5 @@ export class StoreQuery {
 }
 
 function stateOf(kvId: string, snap: ProtocolSnapshot): StateView {
-  return { id: kvId, kv: toJson(snap.kv, S.KVStore), epoch: toJson(snap.epoch, S.EpochState) };
+  return { id: kvId, kv: outputJson(snap.kv, S.KVStore), epoch: outputJson(snap.epoch, S.EpochState) };
 }

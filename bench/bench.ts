@@ -23,6 +23,8 @@
 //   --repeat R          runs per measurement, the fastest kept (default 1)
 //   --no-replay         skip the full replay runs
 //   --no-native         skip the native baseline
+//   --no-fetch          skip the fetch figure (blocks/s from a loopback Access node, bench/fetch.ts)
+//   --fetch-blocks N    blocks of the fetch figure (default 100000; a flow-profile spork of its own)
 //   --profile           also CPU-profile the integrity stage and the replay in one thread
 //                       (node --cpu-prof) and print the hottest functions
 //   --rebuild           regenerate the archive and re-import the store
@@ -48,6 +50,7 @@ import { IntegrityStage } from '../src/replay/integrity.js';
 import { Evaluator } from '../src/replay/evaluate.js';
 import { evaluateStore, loadRoot, reportFromStore, rootContext } from '../src/replay/pipeline.js';
 import { writeSporkArchive } from '../src/synth/index.js';
+import { benchFetch } from './fetch.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const CACHE = join(ROOT, 'bench', 'cache');
@@ -70,6 +73,8 @@ interface Options {
   repeat: number;
   replay: boolean;
   native: boolean;
+  fetch: boolean;
+  fetchBlocks: number;
   profile: boolean;
   rebuild: boolean;
   prepareOnly: boolean;
@@ -87,6 +92,8 @@ function parseArgs(argv: string[]): Options {
     repeat: 1,
     replay: true,
     native: true,
+    fetch: true,
+    fetchBlocks: 100_000,
     profile: false,
     rebuild: false,
     prepareOnly: false,
@@ -113,6 +120,8 @@ function parseArgs(argv: string[]): Options {
       case '--repeat': o.repeat = int(a, next(), 1); break;
       case '--no-replay': o.replay = false; break;
       case '--no-native': o.native = false; break;
+      case '--no-fetch': o.fetch = false; break;
+      case '--fetch-blocks': o.fetchBlocks = int(a, next(), 1); break;
       case '--profile': o.profile = true; break;
       case '--rebuild': o.rebuild = true; break;
       case '--prepare-only': o.prepareOnly = true; break;
@@ -737,6 +746,14 @@ async function main(): Promise<void> {
       for (const f of prof.functions) console.log(`  ${f.selfPct.toFixed(1).padStart(5)}%  ${f.fn}`);
       console.log('  by file: ' + prof.files.map((f) => `${f.file} ${f.selfPct}%`).join(', '));
     }
+  }
+  if (o.fetch) {
+    const f = await benchFetch({ blocks: o.fetchBlocks, concurrency: 16, seed: o.seed, out: null });
+    results.fetch = f;
+    console.log(
+      `\nfetch over loopback (node in its own process, 16 calls in flight): ${fmt(f.blocks)} blocks in ${fmt(f.seconds, 1)} s = ${fmt(f.blocksPerSecond)} blocks/s; ` +
+        `client CPU ${fmt(f.clientCpuMicrosPerBlock)} us/block, node CPU ${fmt(f.serverCpuMicrosPerBlock)} us/block (the two share the cores); RssAnon ${f.rssAnonMiB.at10} / ${f.rssAnonMiB.at50} / ${f.rssAnonMiB.at90} MiB at 10/50/90% (max ${f.rssAnonMiB.max}); retries ${f.retries}`,
+    );
   }
   mkdirSync(resolve(o.out, '..'), { recursive: true });
   writeFileSync(o.out, JSON.stringify(results, null, 1) + '\n');

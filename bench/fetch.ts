@@ -112,6 +112,8 @@ export interface FetchBenchResult {
   seconds: number;
   blocksPerSecond: number;
   clientCpuMicrosPerBlock: number;
+  /** The serving node's CPU per block (it shares the machine's cores with the client). */
+  serverCpuMicrosPerBlock: number;
   rssAnonMiB: { at10: number; at50: number; at90: number; max: number };
   retries: number;
 }
@@ -131,6 +133,7 @@ export async function benchFetch(o: Options): Promise<FetchBenchResult> {
   const db = join(CACHE, `fetch-target-${process.pid}`);
   rmSync(db, { recursive: true, force: true });
   try {
+    const serverCpuBefore = procStatus(server.pid!)?.cpuSeconds ?? 0;
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, [BIN, 'fetch', '--access', address, '--insecure', '--db', db, '--concurrency', String(o.concurrency), '--json', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -147,6 +150,7 @@ export async function benchFetch(o: Options): Promise<FetchBenchResult> {
     clearInterval(timer);
     if (code !== 0) throw new Error(`fetch exited ${code}`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const serverCpu = (procStatus(server.pid!)?.cpuSeconds ?? 0) - serverCpuBefore;
     const stats = JSON.parse(out);
     const at = (f: number) => {
       const s = samples.find((x) => x.t >= f * seconds) ?? samples[samples.length - 1];
@@ -158,6 +162,7 @@ export async function benchFetch(o: Options): Promise<FetchBenchResult> {
       seconds: Math.round(seconds * 100) / 100,
       blocksPerSecond: Math.round(stats.written / seconds),
       clientCpuMicrosPerBlock: Math.round((cpu * 1e6) / Math.max(1, stats.written)),
+      serverCpuMicrosPerBlock: Math.round((serverCpu * 1e6) / Math.max(1, stats.written)),
       rssAnonMiB: { at10: at(0.1), at50: at(0.5), at90: at(0.9), max: Math.round(Math.max(0, ...samples.map((s) => s.anon)) / 1024) },
       retries: stats.retries,
     };
@@ -172,7 +177,7 @@ async function main(): Promise<void> {
   if (o.serve !== undefined) return serve(o.serve);
   const r = await benchFetch(o);
   console.log(`fetch over loopback: ${r.blocks} blocks in ${r.seconds} s = ${r.blocksPerSecond} blocks/s with ${r.concurrency} calls in flight; ` +
-    `client CPU ${r.clientCpuMicrosPerBlock} µs/block; RssAnon ${r.rssAnonMiB.at10} / ${r.rssAnonMiB.at50} / ${r.rssAnonMiB.at90} MiB at 10/50/90% (max ${r.rssAnonMiB.max}); retries ${r.retries}`);
+    `client CPU ${r.clientCpuMicrosPerBlock} µs/block, node CPU ${r.serverCpuMicrosPerBlock} µs/block; RssAnon ${r.rssAnonMiB.at10} / ${r.rssAnonMiB.at50} / ${r.rssAnonMiB.at90} MiB at 10/50/90% (max ${r.rssAnonMiB.max}); retries ${r.retries}`);
   if (o.out !== null) {
     const prev = existsSync(o.out) ? JSON.parse(readFileSync(o.out, 'utf8')) : {};
     writeFileSync(o.out, JSON.stringify({ ...prev, fetch: r }, null, 1) + '\n');

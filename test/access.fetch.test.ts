@@ -128,7 +128,7 @@ test('issue 10: fetch through UNAVAILABLE bursts, rate limits, slow answers, INT
   const r = await run(['fetch', '--access', n.address, '--db', db, '--out', out, '--json', ...fast]);
   assert.equal(r.code, 0, r.stderr);
   const stats = JSON.parse(r.stdout);
-  assert.equal(stats.height, String(c.head));
+  assert.equal(stats.height, Number(c.head));
   assert.equal(stats.written, c.byHeight.size);
   assert.ok(stats.retries > 0, 'faults were injected');
   for (const code of ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'NOT_FOUND']) assert.ok(stats.retriesByCode[code] > 0, `retried ${code}: ${JSON.stringify(stats.retriesByCode)}`);
@@ -227,7 +227,7 @@ test('issue 10: --follow imports new heads through a dropped stream until SIGINT
   clearInterval(poll);
   assert.equal(r.code, 0, `${r.signal} ${r.stderr} ${r.stdout}`);
   const stats = JSON.parse(r.stdout);
-  assert.equal(stats.height, String(c.head));
+  assert.equal(stats.height, Number(c.head));
   assert.equal(stats.stoppedBy, 'signal');
   assert.ok(stats.retries > 0, 'the dropped stream was reconnected');
   assert.deepEqual(await replayLines(db), c.reference);

@@ -9,7 +9,8 @@ import { encodeArchiveHeader, encodeBlockRecord } from '../model/archive.js';
 import { bytesEqual, toHex } from '../model/bytes.js';
 import { EncodeError } from '../model/codec.js';
 import { decodeStoredRecord } from '../model/record.js';
-import type { BlockRecord, Id, RootSnapshot } from '../model/types.js';
+import type { BlockRecord, Id, RootSnapshot, U64 } from '../model/types.js';
+import { u64 } from '../model/u64.js';
 import { compareSemver, parseBinaryVersion, parseSemver } from '../protocol/versions/semver.js';
 import type { BlockStore } from '../store/store.js';
 import { validateRoot } from '../store/root.js';
@@ -65,14 +66,14 @@ export interface FetchProgress {
 
 export interface FetchStats {
   rootId: string;
-  rootHeight: string;
+  rootHeight: U64;
   chainId: string;
   rootSource: string;
   /** First height fetched by this run (root+1, or where an earlier fetch stopped, +1). */
-  fromHeight: string;
+  fromHeight: U64;
   /** Last height written (the root height when nothing was written). */
-  height: string;
-  head: string;
+  height: U64;
+  head: U64;
   resumed: boolean;
   written: number;
   duplicates: number;
@@ -82,7 +83,7 @@ export interface FetchStats {
   recordedMismatches: { idMismatch: number; payloadMismatch: number; parentLink: number; decodeError: number };
   warnings: string[];
   stoppedBy: 'end' | 'signal';
-  node: { semver: string; sporkRootHeight: string; nodeRootHeight: string };
+  node: { semver: string; sporkRootHeight: U64; nodeRootHeight: U64 };
 }
 
 /** The fetch stops: one clear line, exit 2; everything written before it is kept. */
@@ -172,12 +173,12 @@ class Fetch {
     }
     return {
       rootId: toHex(this.rootId),
-      rootHeight: String(this.rootHeight),
+      rootHeight: u64(this.rootHeight),
       chainId: root.rootBlock.header.chainId,
       rootSource: source,
-      fromHeight: String(fromHeight),
-      height: String(this.height),
-      head: String(this.head),
+      fromHeight: u64(fromHeight),
+      height: u64(this.height),
+      head: u64(this.head),
       resumed,
       written: this.written,
       duplicates: this.duplicates,
@@ -186,7 +187,7 @@ class Fetch {
       recordedMismatches: this.mismatches,
       warnings: this.warnings,
       stoppedBy,
-      node: { semver: node.semver, sporkRootHeight: String(node.spork_root_block_height), nodeRootHeight: String(node.node_root_block_height) },
+      node: { semver: node.semver, sporkRootHeight: u64(BigInt(node.spork_root_block_height)), nodeRootHeight: u64(BigInt(node.node_root_block_height)) },
     };
   }
 

@@ -231,13 +231,13 @@ export function registerImportRoot(program: Command): void {
         const h = root.rootBlock.header;
         const info = {
           rootId: toHex(root.rootSeal.blockId),
-          height: String(h.height),
-          view: String(h.view),
+          height: h.height,
+          view: h.view,
           chainId: h.chainId,
           protocolStateId: toHex(root.rootBlock.payload.protocolStateId),
           kvStoreVersion: root.kvStore.version,
           epochStateId: toHex(epochStateId(root.epochState)),
-          epochCounter: String(root.epochEvents.currentSetup.counter),
+          epochCounter: root.epochEvents.currentSetup.counter,
           shape: mapped.shape,
           alreadyStored: stored !== undefined,
           warnings: mapped.warnings,

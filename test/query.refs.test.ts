@@ -104,3 +104,23 @@ test('SPEC 4.2 once: the events inspect shows for a block are the ones its repor
   }
   assert.ok(withEvents > 5, `${withEvents} blocks with events`);
 });
+
+test('rule ids: inspect --json names the rules of each failed row and of each event outcome (docs/rules.md)', () => {
+  const t2 = tempDir();
+  try {
+    const idb = join(t2.dir, 'db');
+    const INCIDENT = new URL('../../data/incident.spork', import.meta.url).pathname;
+    assert.equal(cli(['replay', INCIDENT, '--db', idb, '--quiet', '--threads', '1']).code, 1);
+    const blocks = JSON.parse(cli(['inspect', '--db', idb, '90001766', '--all', '--json']).stdout) as any[];
+    const bad = blocks.find((b) => b.verdict === 'state-mismatch');
+    assert.deepEqual(bad.failed.map((f: any) => [f.check, f.rules]), [['state-mismatch', ['6.state-mismatch']]]);
+    assert.match(bad.failed[0].reason, /^payload commits [0-9a-f]{64}, computed [0-9a-f]{64}$/, 'both sides');
+    const seal = JSON.parse(cli(['inspect', '--db', idb, '90001409', '--all', '--json']).stdout).find((b: any) => b.verdict === 'bad-seal');
+    assert.deepEqual(seal.failed[0].rules, ['6.seal.order']);
+    const withEvents = lines.find((l) => l.type === 'block' && l.events.length > 0);
+    const view = JSON.parse(cli(['inspect', '--db', db, withEvents.id, '--json']).stdout);
+    for (const e of view.events) assert.match(e.rule, /^[0-9][0-9.]*\.[a-z]/, `${e.type}: ${e.rule}`);
+  } finally {
+    t2.cleanup();
+  }
+});

@@ -28,7 +28,7 @@ export function storedFork(store: BlockStore, rc: RootContext): Fork {
  * applies (its parent, a sealed block or result gone) is a damaged store, said so.
  */
 export function eventViews(store: BlockStore, rc: RootContext, r: BlockResult, d: DecodedRecord): EventView[] {
-  const views: EventView[] = r.events.map((e) => ({ type: e.type, outcome: e.outcome, reason: e.reason }));
+  const views: EventView[] = r.events.map((e, i) => ({ type: e.type, outcome: e.outcome, rule: r.eventRules?.[i] ?? null, reason: e.reason }));
   if (views.length === 0) return views;
   const damaged = (detail: string) => new DamagedStoreError(store.dir, `block ${r.id}: ${detail}`);
   if (d.header === null || d.payload === null) throw damaged(`its stored result lists ${views.length} service events but its record does not decode`);

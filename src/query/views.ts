@@ -1,4 +1,5 @@
 // The shapes `inspect --json` and the HTTP API return for a block and its states.
+import { verdictOf } from '../replay/verdicts.js';
 import { toHex } from '../model/bytes.js';
 import { resultId } from '../model/ids.js';
 import type { Payload, U64 } from '../model/types.js';
@@ -21,6 +22,8 @@ export interface FullStateView extends StateView {
 export interface EventView {
   type: string;
   outcome: string;
+  /** The rule that gave the outcome (docs/rules.md). */
+  rule: string | null;
   reason: string;
   /** The event as sealed (`{type, event}` JSON form); absent when the block applied no event. */
   event?: unknown;
@@ -50,7 +53,11 @@ export interface PayloadView {
 
 /** A failed check of the block: its row (verdict) and the reason text. */
 export interface FailedCheck {
+  /** The failed row (the verdict it gives). */
   check: string;
+  /** The ids of the rules of that row that failed (docs/rules.md). */
+  rules: string[];
+  /** For people; may change between versions. */
   reason: string;
 }
 
@@ -111,7 +118,8 @@ export function payloadView(p: Payload): PayloadView {
 
 /** The failed checks of a stored result, in table order. */
 export function failedChecks(r: BlockResult): FailedCheck[] {
-  return r.failed.map((check) => ({ check, reason: r.reasons[check] ?? '' }));
+  const rules = r.failedRules ?? [];
+  return r.failed.map((check) => ({ check, rules: rules.filter((id) => verdictOf(id) === check), reason: r.reasons[check] ?? '' }));
 }
 
 export function versionsOf(r: BlockResult, chained: boolean, req: RequiredVersion | null): VersionsView {

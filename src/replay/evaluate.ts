@@ -28,7 +28,7 @@ export interface EvaluatorHooks extends ForkStore {
 /** SPEC 6 integrity rows, from the facts the integrity stage computed. */
 function checkIntegrity(f: BlockFacts, r: BlockResult): void {
   if (f.decodeError !== null) fail(r, '6.decode-error', f.decodeError);
-  if (f.idMismatch !== null) fail(r, '6.id-mismatch', f.idMismatch);
+  if (f.idMismatch !== null) fail(r, '6.id-mismatch', `the record claims id ${r.id}, recomputed ${f.idMismatch}`);
   if (f.payloadMismatch !== null) fail(r, '6.payload-mismatch', f.payloadMismatch);
 }
 

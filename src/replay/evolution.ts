@@ -28,7 +28,7 @@ export function evolveBlock(
   setEvents(r, evolved.outcomes);
   for (const e of ev) if (e.unknown) r.unknownEvents++;
   setStateFields(r, s, view);
-  if (!bytesEqual(s.kvId, committedStateId)) fail(r, '6.state-mismatch', `computed ${r.computedStateId}`);
+  if (!bytesEqual(s.kvId, committedStateId)) fail(r, '6.state-mismatch', `payload commits ${toHex(committedStateId)}, computed ${r.computedStateId}`);
   return s;
 }
 

@@ -32,7 +32,20 @@
 //   --label TEXT        a note kept in the results (e.g. which code was measured)
 //   --out FILE          results file (default bench/results.json)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  closeSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,32 +122,70 @@ function parseArgs(argv: string[]): Options {
     const a = argv[i];
     const next = () => argv[++i];
     switch (a) {
-      case '--blocks': o.blocks = int(a, next(), 1); break;
+      case '--blocks':
+        o.blocks = int(a, next(), 1);
+        break;
       case '--threads':
-        o.threads = String(next() ?? '').split(',').filter((s) => s !== '').map((s) => int(a, s, 0));
+        o.threads = String(next() ?? '')
+          .split(',')
+          .filter((s) => s !== '')
+          .map((s) => int(a, s, 0));
         if (o.threads.length === 0) throw new Error('--threads needs a list such as 1,2');
         break;
-      case '--seed': o.seed = String(next()); break;
-      case '--faults': o.faults = String(next()); break;
-      case '--phase-sample': o.phaseSample = int(a, next(), 1); break;
-      case '--repeat': o.repeat = int(a, next(), 1); break;
-      case '--no-replay': o.replay = false; break;
-      case '--no-native': o.native = false; break;
-      case '--no-fetch': o.fetch = false; break;
-      case '--fetch-blocks': o.fetchBlocks = int(a, next(), 1); break;
-      case '--profile': o.profile = true; break;
-      case '--rebuild': o.rebuild = true; break;
-      case '--prepare-only': o.prepareOnly = true; break;
-      case '--label': o.label = String(next()); break;
-      case '--out': o.out = resolve(String(next())); break;
-      case '--help': case '-h':
+      case '--seed':
+        o.seed = String(next());
+        break;
+      case '--faults':
+        o.faults = String(next());
+        break;
+      case '--phase-sample':
+        o.phaseSample = int(a, next(), 1);
+        break;
+      case '--repeat':
+        o.repeat = int(a, next(), 1);
+        break;
+      case '--no-replay':
+        o.replay = false;
+        break;
+      case '--no-native':
+        o.native = false;
+        break;
+      case '--no-fetch':
+        o.fetch = false;
+        break;
+      case '--fetch-blocks':
+        o.fetchBlocks = int(a, next(), 1);
+        break;
+      case '--profile':
+        o.profile = true;
+        break;
+      case '--rebuild':
+        o.rebuild = true;
+        break;
+      case '--prepare-only':
+        o.prepareOnly = true;
+        break;
+      case '--label':
+        o.label = String(next());
+        break;
+      case '--out':
+        o.out = resolve(String(next()));
+        break;
+      case '--help':
+      case '-h':
         {
           const lines = readFileSync(SELF, 'utf8').split('\n');
           const end = lines.findIndex((l) => !l.startsWith('//'));
-          console.log(lines.slice(0, end < 0 ? lines.length : end).map((l) => l.slice(3)).join('\n'));
+          console.log(
+            lines
+              .slice(0, end < 0 ? lines.length : end)
+              .map((l) => l.slice(3))
+              .join('\n'),
+          );
         }
         process.exit(0);
-      default: throw new Error(`unknown argument ${a} (see --help)`);
+      default:
+        throw new Error(`unknown argument ${a} (see --help)`);
     }
   }
   o.threads = [...new Set(o.threads)].sort((a, b) => a - b);
@@ -219,7 +270,9 @@ function warmPageCache(storeDir: string): void {
   const fd = openSync(join(storeDir, 'data.mdb'), 'r');
   const buf = Buffer.allocUnsafe(1 << 22);
   try {
-    while (readSync(fd, buf, 0, buf.length, null) > 0) { /* read through */ }
+    while (readSync(fd, buf, 0, buf.length, null) > 0) {
+      /* read through */
+    }
   } finally {
     closeSync(fd);
   }
@@ -294,7 +347,17 @@ async function childIntegrity(store: string, threads: number): Promise<void> {
     await s.close();
   }
   const seconds = (t1 - t0) / 1000;
-  emitResult({ records, threads, seconds, blocksPerSecond: records / seconds, idMismatches, payloadMismatches, decodeErrors, maxRssKiB: rssKiB(), cpuSeconds: cpuSeconds() });
+  emitResult({
+    records,
+    threads,
+    seconds,
+    blocksPerSecond: records / seconds,
+    idMismatches,
+    payloadMismatches,
+    decodeErrors,
+    maxRssKiB: rssKiB(),
+    cpuSeconds: cpuSeconds(),
+  });
 }
 
 async function childReplay(store: string, threads: number): Promise<void> {
@@ -317,8 +380,16 @@ async function childReplay(store: string, threads: number): Promise<void> {
   const records = summary.blocks as number;
   const seconds = evaluateSeconds + reportSeconds;
   emitResult({
-    records, threads, seconds, evaluateSeconds, reportSeconds, blocksPerSecond: records / seconds,
-    verdicts: summary.verdicts, finalizedHeight: summary.finalizedHeight, maxRssKiB: rssKiB(), cpuSeconds: cpuSeconds(),
+    records,
+    threads,
+    seconds,
+    evaluateSeconds,
+    reportSeconds,
+    blocksPerSecond: records / seconds,
+    verdicts: summary.verdicts,
+    finalizedHeight: summary.finalizedHeight,
+    maxRssKiB: rssKiB(),
+    cpuSeconds: cpuSeconds(),
   });
 }
 
@@ -330,8 +401,7 @@ async function childPhases(store: string, sample: number): Promise<void> {
     const entries: Buffer[] = [];
     for (const { value } of s.order.getRange({ limit: sample })) entries.push(Buffer.from(value));
     const n = entries.length;
-    const read = (e: Buffer): Buffer | undefined =>
-      e.length >= 40 ? s.blocks.getBinary(e.subarray(8, 40)) : s.orphans.getBinary(e.subarray(0, 8));
+    const read = (e: Buffer): Buffer | undefined => (e.length >= 40 ? s.blocks.getBinary(e.subarray(8, 40)) : s.orphans.getBinary(e.subarray(0, 8)));
     const warm = Math.min(n, 2000);
     // JIT warm-up on a prefix, then the fastest of ROUNDS full passes (the machine may be shared)
     const time = (name: string, fn: (lo: number, hi: number) => void): void => {
@@ -373,8 +443,12 @@ async function childPhases(store: string, sample: number): Promise<void> {
       }
       out[name] = { seconds: sec, usPerBlock: (sec * 1e6) / m };
     };
-    timeHash('hashHeaderId', (x) => { sink += headerId(x.h)[0]; });
-    timeHash('hashElementIds', (x) => { sink += payloadElementIds(x.p).guaranteeIds.length; });
+    timeHash('hashHeaderId', (x) => {
+      sink += headerId(x.h)[0];
+    });
+    timeHash('hashElementIds', (x) => {
+      sink += payloadElementIds(x.p).guaranteeIds.length;
+    });
     const ids = decoded.map((x) => payloadElementIds(x.p));
     let k = 0;
     timeHash('hashTrieRootsAndPayloadHash', (x) => {
@@ -398,9 +472,10 @@ async function childPhases(store: string, sample: number): Promise<void> {
     // where the tree has one: encode in the worker + decode in the main thread
     {
       const codecPath = '../src/replay/facts-codec.js';
-      const codec = (await import(codecPath).catch(() => null)) as
-        | { encodeFacts(b: BlockFacts[]): ArrayBuffer; decodeFacts(b: ArrayBuffer): BlockFacts[] }
-        | null;
+      const codec = (await import(codecPath).catch(() => null)) as {
+        encodeFacts(b: BlockFacts[]): ArrayBuffer;
+        decodeFacts(b: ArrayBuffer): BlockFacts[];
+      } | null;
       if (codec !== null) {
         codec.decodeFacts(codec.encodeFacts(batches[0]));
         let enc = Infinity;
@@ -429,7 +504,9 @@ async function childPhases(store: string, sample: number): Promise<void> {
         results = 0;
         const ev = new E(rc, {
           isStored: (id: Uint8Array) => s.blocks.doesExist(Buffer.from(id)),
-          onResult: () => { results++; },
+          onResult: () => {
+            results++;
+          },
           onState: () => {},
         });
         const t0 = performance.now();
@@ -458,10 +535,14 @@ async function childMain(argv: string[]): Promise<void> {
     return argv[i + 1];
   };
   switch (kind) {
-    case 'integrity': return childIntegrity(get('--store'), Number(get('--threads')));
-    case 'replay': return childReplay(get('--store'), Number(get('--threads')));
-    case 'phases': return childPhases(get('--store'), Number(get('--sample')));
-    default: throw new Error(`child: unknown kind ${kind}`);
+    case 'integrity':
+      return childIntegrity(get('--store'), Number(get('--threads')));
+    case 'replay':
+      return childReplay(get('--store'), Number(get('--threads')));
+    case 'phases':
+      return childPhases(get('--store'), Number(get('--sample')));
+    default:
+      throw new Error(`child: unknown kind ${kind}`);
   }
 }
 
@@ -532,8 +613,14 @@ function summarizeProfile(path: string, top = 20): { total: number; functions: {
   const pct = (x: number) => Math.round((1000 * x) / Math.max(1, total)) / 10;
   return {
     total,
-    functions: [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top).map(([fn, h]) => ({ fn, selfPct: pct(h) })),
-    files: [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([file, h]) => ({ file, selfPct: pct(h) })),
+    functions: [...byFn]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([fn, h]) => ({ fn, selfPct: pct(h) })),
+    files: [...byFile]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([file, h]) => ({ file, selfPct: pct(h) })),
   };
 }
 
@@ -594,7 +681,13 @@ async function main(): Promise<void> {
 
   const results: any = {
     startedAt: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadavg() },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverageAtStart: loadavg(),
+    },
     options: { blocks: o.blocks, threads: o.threads, seed: o.seed, faults: o.faults, repeat: o.repeat, label: o.label },
     code: gitState(),
     dataset: { ...prep, storeMiB: Math.round(prep.storeBytes / 2 ** 20) },
@@ -648,13 +741,17 @@ async function main(): Promise<void> {
     for (let i = 0; i < ts.length; i++) {
       const a = ts[i];
       const b = nat.sample[i];
-      if (b === undefined || a.id !== b.id || a.computedId !== b.computedId || a.payloadHash !== b.payloadHash) mismatches.push({ i, ts: a, native: b ?? null });
+      if (b === undefined || a.id !== b.id || a.computedId !== b.computedId || a.payloadHash !== b.payloadHash)
+        mismatches.push({ i, ts: a, native: b ?? null });
     }
     checks.sampleMatches = ts.length - mismatches.length;
     checks.sampleMismatches = mismatches;
     const counts = (r: ChildResult) => `${r.idMismatches}/${r.payloadMismatches}/${r.decodeErrors}`;
     const tsCounts = Object.values(results.tsIntegrity as Record<number, ChildResult>).map(counts);
-    const natCounts = [...Object.values(results.native as Record<number, ChildResult>), ...Object.values(results.nativeBuiltinBlake2 as Record<number, ChildResult>)].map(counts);
+    const natCounts = [
+      ...Object.values(results.native as Record<number, ChildResult>),
+      ...Object.values(results.nativeBuiltinBlake2 as Record<number, ChildResult>),
+    ].map(counts);
     checks.counts = { ts: tsCounts[0], native: natCounts[0] };
     checks.countsAgree = new Set([...tsCounts, ...natCounts]).size === 1;
     const natRecords = (r: ChildResult) => r.blocks + r.orphans;
@@ -680,7 +777,8 @@ async function main(): Promise<void> {
 
   // ---- report
   const first = o.threads[0];
-  const cpuUs = (r: ChildResult | undefined): string => (r?.cpuSeconds === undefined ? '-' : fmt((r.cpuSeconds * 1e6) / (r.records ?? r.blocks + r.orphans), 1));
+  const cpuUs = (r: ChildResult | undefined): string =>
+    r?.cpuSeconds === undefined ? '-' : fmt((r.cpuSeconds * 1e6) / (r.records ?? r.blocks + r.orphans), 1);
   const rows = o.threads.map((n) => {
     const ti = results.tsIntegrity[n];
     const tr = results.tsReplay[n];
@@ -688,56 +786,97 @@ async function main(): Promise<void> {
     const nb = results.nativeBuiltinBlake2[n];
     return [
       String(n),
-      fmt(ti?.blocksPerSecond), fmt(tr?.blocksPerSecond), fmt(na?.blocksPerSecond), fmt(nb?.blocksPerSecond),
+      fmt(ti?.blocksPerSecond),
+      fmt(tr?.blocksPerSecond),
+      fmt(na?.blocksPerSecond),
+      fmt(nb?.blocksPerSecond),
       na ? fmt(ti.blocksPerSecond / na.blocksPerSecond, 3) : '-',
       na && tr ? fmt(tr.blocksPerSecond / na.blocksPerSecond, 3) : '-',
-      cpuUs(ti), cpuUs(tr), cpuUs(na),
-      mib(ti?.maxRssKiB), mib(tr?.maxRssKiB), mib(na?.maxRssKiB),
+      cpuUs(ti),
+      cpuUs(tr),
+      cpuUs(na),
+      mib(ti?.maxRssKiB),
+      mib(tr?.maxRssKiB),
+      mib(na?.maxRssKiB),
     ];
   });
   if (o.label !== null) console.log(`\n${o.label}`);
-  console.log(`\nspork-replay bench: ${prep.records} records (${o.blocks} main blocks, seed ${o.seed}), store ${results.dataset.storeMiB} MiB, ${results.machine.cpus} CPUs (${results.machine.cpuModel}), node ${process.version}`);
+  console.log(
+    `\nspork-replay bench: ${prep.records} records (${o.blocks} main blocks, seed ${o.seed}), store ${results.dataset.storeMiB} MiB, ${results.machine.cpus} CPUs (${results.machine.cpuModel}), node ${process.version}`,
+  );
   console.log('blocks/s = records per second (wall clock); TS threads = piscina workers (0 = main thread);');
   console.log('CPU us/blk = user + system CPU time of the run (all threads, start-up included) per record; RSS = peak of the run');
   const la = (x: number[]) => x.map((v) => v.toFixed(1)).join(' ');
-  console.log(`load average at start ${la(results.machine.loadAverageAtStart)}, at end ${la(results.machine.loadAverageAtEnd)} (a shared machine makes the numbers noisy)\n`);
-  console.log(table(
-    ['threads', 'TS integrity', 'TS replay', 'native', 'native b2-builtin', 'TSint/native', 'TSreplay/native', 'CPU us/blk TSint', 'TSreplay', 'native', 'RSS MiB TSint', 'TSreplay', 'native'],
-    rows,
-  ));
+  console.log(
+    `load average at start ${la(results.machine.loadAverageAtStart)}, at end ${la(results.machine.loadAverageAtEnd)} (a shared machine makes the numbers noisy)\n`,
+  );
+  console.log(
+    table(
+      [
+        'threads',
+        'TS integrity',
+        'TS replay',
+        'native',
+        'native b2-builtin',
+        'TSint/native',
+        'TSreplay/native',
+        'CPU us/blk TSint',
+        'TSreplay',
+        'native',
+        'RSS MiB TSint',
+        'TSreplay',
+        'native',
+      ],
+      rows,
+    ),
+  );
   const scaling = (m: Record<number, ChildResult>) =>
     o.threads.length > 1 && m[first] && m[o.threads[o.threads.length - 1]]
       ? fmt(m[o.threads[o.threads.length - 1]].blocksPerSecond / m[first].blocksPerSecond, 2) + 'x'
       : '-';
   const last = o.threads[o.threads.length - 1];
-  console.log(`\nscaling ${first} -> ${last} threads: TS integrity ${scaling(results.tsIntegrity)}, TS replay ${scaling(results.tsReplay)}, native ${scaling(results.native)}, native b2-builtin ${scaling(results.nativeBuiltinBlake2)}`);
+  console.log(
+    `\nscaling ${first} -> ${last} threads: TS integrity ${scaling(results.tsIntegrity)}, TS replay ${scaling(results.tsReplay)}, native ${scaling(results.native)}, native b2-builtin ${scaling(results.nativeBuiltinBlake2)}`,
+  );
   if (o.replay) {
     for (const n of o.threads) {
       const r = results.tsReplay[n];
-      console.log(`TS replay ${n} thread(s): evaluate ${fmt(r.evaluateSeconds, 2)} s + report ${fmt(r.reportSeconds, 2)} s; verdicts ${JSON.stringify(r.verdicts)}`);
+      console.log(
+        `TS replay ${n} thread(s): evaluate ${fmt(r.evaluateSeconds, 2)} s + report ${fmt(r.reportSeconds, 2)} s; verdicts ${JSON.stringify(r.verdicts)}`,
+      );
     }
   }
   const p = results.phases;
   console.log(`\nphase breakdown, one thread, first ${p.blocks} blocks in report order (us/block):`);
   const reportUs = o.replay ? (results.tsReplay[first].reportSeconds * 1e6) / results.tsReplay[first].records : null;
-  console.log(table(['phase', 'us/block'], [
-    ['read (LMDB getBinary)', fmt(p.read.usPerBlock, 1)],
-    ['decode (MessagePack -> model)', fmt(p.decode.usPerBlock, 1)],
-    ['hash (ids, roots, payload hash, facts)', fmt(p.hash.usPerBlock, 1)],
-    ['  header id', fmt(p.hashHeaderId.usPerBlock, 1)],
-    ['  element ids (RLP + SHA3)', fmt(p.hashElementIds.usPerBlock, 1)],
-    ['  4 trie roots + payload hash (BLAKE2b)', fmt(p.hashTrieRootsAndPayloadHash.usPerBlock, 1)],
-    ['structured clone of BlockFacts', fmt(p.structuredCloneFacts.usPerBlock, 1)],
-    ...(p.factsCodec
-      ? [['facts codec: encode (worker)', fmt(p.factsCodec.encodeUsPerBlock, 1)], ['facts codec: decode (main thread)', fmt(p.factsCodec.decodeUsPerBlock, 1)]]
-      : []),
-    ['evaluate (Evaluator, precomputed facts)', fmt(p.evaluate.usPerBlock, 1)],
-    [`report (reportFromStore, full run, ${first} thr)`, fmt(reportUs, 1)],
-  ]));
+  console.log(
+    table(
+      ['phase', 'us/block'],
+      [
+        ['read (LMDB getBinary)', fmt(p.read.usPerBlock, 1)],
+        ['decode (MessagePack -> model)', fmt(p.decode.usPerBlock, 1)],
+        ['hash (ids, roots, payload hash, facts)', fmt(p.hash.usPerBlock, 1)],
+        ['  header id', fmt(p.hashHeaderId.usPerBlock, 1)],
+        ['  element ids (RLP + SHA3)', fmt(p.hashElementIds.usPerBlock, 1)],
+        ['  4 trie roots + payload hash (BLAKE2b)', fmt(p.hashTrieRootsAndPayloadHash.usPerBlock, 1)],
+        ['structured clone of BlockFacts', fmt(p.structuredCloneFacts.usPerBlock, 1)],
+        ...(p.factsCodec
+          ? [
+              ['facts codec: encode (worker)', fmt(p.factsCodec.encodeUsPerBlock, 1)],
+              ['facts codec: decode (main thread)', fmt(p.factsCodec.decodeUsPerBlock, 1)],
+            ]
+          : []),
+        ['evaluate (Evaluator, precomputed facts)', fmt(p.evaluate.usPerBlock, 1)],
+        [`report (reportFromStore, full run, ${first} thr)`, fmt(reportUs, 1)],
+      ],
+    ),
+  );
   if (nativeAvailable) {
     const na = results.native[first];
     console.log(`native, ${Math.max(1, first)} thread: ${fmt(1e6 / na.blocksPerSecond, 1)} us/block (read + decode + hash)`);
-    console.log(`\ncross-check: sample ${checks.sampleMatches}/${checks.sample} ids match; id/payload mismatches/decode errors TS ${checks.counts.ts}, native ${checks.counts.native}: ${checks.ok ? 'OK' : 'DIFFERENT'}`);
+    console.log(
+      `\ncross-check: sample ${checks.sampleMatches}/${checks.sample} ids match; id/payload mismatches/decode errors TS ${checks.counts.ts}, native ${checks.counts.native}: ${checks.ok ? 'OK' : 'DIFFERENT'}`,
+    );
     for (const m of checks.sampleMismatches) console.log(`  differs at ${m.i}: TS ${JSON.stringify(m.ts)} native ${JSON.stringify(m.native)}`);
   }
   if (results.profiles) {
@@ -769,7 +908,7 @@ if (argv[0] === '--child') {
   });
 } else {
   main().catch((e) => {
-    console.error(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    console.error(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exit(1);
   });
 }

@@ -135,7 +135,11 @@ export async function benchFetch(o: Options): Promise<FetchBenchResult> {
   try {
     const serverCpuBefore = procStatus(server.pid!)?.cpuSeconds ?? 0;
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [BIN, 'fetch', '--access', address, '--insecure', '--db', db, '--concurrency', String(o.concurrency), '--json', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'fetch', '--access', address, '--insecure', '--db', db, '--concurrency', String(o.concurrency), '--json', '--quiet'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const samples: { t: number; anon: number }[] = [];
@@ -176,8 +180,10 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   if (o.serve !== undefined) return serve(o.serve);
   const r = await benchFetch(o);
-  console.log(`fetch over loopback: ${r.blocks} blocks in ${r.seconds} s = ${r.blocksPerSecond} blocks/s with ${r.concurrency} calls in flight; ` +
-    `client CPU ${r.clientCpuMicrosPerBlock} µs/block, node CPU ${r.serverCpuMicrosPerBlock} µs/block; RssAnon ${r.rssAnonMiB.at10} / ${r.rssAnonMiB.at50} / ${r.rssAnonMiB.at90} MiB at 10/50/90% (max ${r.rssAnonMiB.max}); retries ${r.retries}`);
+  console.log(
+    `fetch over loopback: ${r.blocks} blocks in ${r.seconds} s = ${r.blocksPerSecond} blocks/s with ${r.concurrency} calls in flight; ` +
+      `client CPU ${r.clientCpuMicrosPerBlock} µs/block, node CPU ${r.serverCpuMicrosPerBlock} µs/block; RssAnon ${r.rssAnonMiB.at10} / ${r.rssAnonMiB.at50} / ${r.rssAnonMiB.at90} MiB at 10/50/90% (max ${r.rssAnonMiB.max}); retries ${r.retries}`,
+  );
   if (o.out !== null) {
     const prev = existsSync(o.out) ? JSON.parse(readFileSync(o.out, 'utf8')) : {};
     writeFileSync(o.out, JSON.stringify({ ...prev, fetch: r }, null, 1) + '\n');

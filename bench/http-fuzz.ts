@@ -37,21 +37,74 @@ export function fuzzRequests(n: number, seed = 1, known: { ids?: string[]; heigh
   const ids = known.ids?.length ? known.ids : [hex(64)];
   const heights = known.heights?.length ? known.heights : [0, 1, 1000];
   const badNumbers = [
-    '-1', '-0', '+5', '1e3', '0x10', '1.5', '', ' 1', '1 ', '٣', '１', 'NaN', 'Infinity', '00000000000000000000000001',
-    '18446744073709551615', '18446744073709551616', '99999999999999999999999999999999', String(2 ** 53), String(2 ** 53 + 1),
-    '9'.repeat(400), '-18446744073709551616', '0', '%31', '1%00', '1/', '1;', '1,2',
+    '-1',
+    '-0',
+    '+5',
+    '1e3',
+    '0x10',
+    '1.5',
+    '',
+    ' 1',
+    '1 ',
+    '٣',
+    '１',
+    'NaN',
+    'Infinity',
+    '00000000000000000000000001',
+    '18446744073709551615',
+    '18446744073709551616',
+    '99999999999999999999999999999999',
+    String(2 ** 53),
+    String(2 ** 53 + 1),
+    '9'.repeat(400),
+    '-18446744073709551616',
+    '0',
+    '%31',
+    '1%00',
+    '1/',
+    '1;',
+    '1,2',
   ];
   const badHex = () =>
     pick([
-      hex(63), hex(65), hex(62) + 'zz', hex(64).toUpperCase(), 'g'.repeat(64), hex(64) + '/', '0x' + hex(64), hex(128), hex(32),
-      pick(ids).slice(0, 63), pick(ids) + '0', pick(ids).replace(/[0-9]/, 'x'), encodeURIComponent(pick(ids)).replace(/a/g, '%61'),
+      hex(63),
+      hex(65),
+      hex(62) + 'zz',
+      hex(64).toUpperCase(),
+      'g'.repeat(64),
+      hex(64) + '/',
+      '0x' + hex(64),
+      hex(128),
+      hex(32),
+      pick(ids).slice(0, 63),
+      pick(ids) + '0',
+      pick(ids).replace(/[0-9]/, 'x'),
+      encodeURIComponent(pick(ids)).replace(/a/g, '%61'),
     ]);
   const badPercent = () => pick(['%', '%g0', '%0', '%E0%A4%A', '%C0%AF', '%FF%FE', '%ED%A0%80', '%%', '%u0041', '%2', '%zz%zz', '%00']);
   const badValue = () => pick([...badNumbers, badPercent(), 'v1.0+meta', '1..2', 'x', '1,,2', ',', 'a'.repeat(3000), '1.0.0-', '\u00e9']);
   const segment = () =>
     pick([
-      'blocks', 'heights', 'versions', 'bootstrap-check', 'summary', 'healthz', 'state', '', '.', '..', 'BLOCKS', 'blocks ',
-      badHex(), pick(badNumbers), badPercent(), hex(int(1, 80)), 'x'.repeat(int(1, 5000)), '\u2603', '%2F', '%2e%2e',
+      'blocks',
+      'heights',
+      'versions',
+      'bootstrap-check',
+      'summary',
+      'healthz',
+      'state',
+      '',
+      '.',
+      '..',
+      'BLOCKS',
+      'blocks ',
+      badHex(),
+      pick(badNumbers),
+      badPercent(),
+      hex(int(1, 80)),
+      'x'.repeat(int(1, 5000)),
+      '\u2603',
+      '%2F',
+      '%2e%2e',
     ]);
   const encodeLoose = (s: string) => s.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c));
   const query = () => {
@@ -107,7 +160,10 @@ export function sendRaw(host: string, port: number, req: FuzzRequest, timeoutMs 
     const timer = setTimeout(() => finish(null), timeoutMs);
     socket.setEncoding('latin1');
     socket.on('connect', () => {
-      socket.write(`${req.method} ${req.target} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\n${req.method === 'POST' || req.method === 'PUT' ? 'Content-Length: 2\r\n\r\n{}' : '\r\n'}`, 'latin1');
+      socket.write(
+        `${req.method} ${req.target} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\n${req.method === 'POST' || req.method === 'PUT' ? 'Content-Length: 2\r\n\r\n{}' : '\r\n'}`,
+        'latin1',
+      );
     });
     socket.on('data', (chunk: string) => {
       data += chunk;

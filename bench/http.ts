@@ -172,7 +172,9 @@ async function main(): Promise<number> {
     const step = Math.max(1, Math.ceil(heights.length / 2000));
     const paths = heights.filter((_, i) => i % step === 0);
     const out = (s: string) => process.stdout.write(s + '\n');
-    out(`bench:http: ${label}, ${paths.length} finalized heights queried as /blocks/<height>, ${connections} connections, ${seconds} s per side in 4 interleaved rounds (median), loopback ${HOST}`);
+    out(
+      `bench:http: ${label}, ${paths.length} finalized heights queried as /blocks/<height>, ${connections} connections, ${seconds} s per side in 4 interleaved rounds (median), loopback ${HOST}`,
+    );
 
     // warm-up (JIT; every path once per connection, so the answer cache holds them all), then
     // interleaved rounds so drift hits both sides alike
@@ -197,15 +199,22 @@ async function main(): Promise<number> {
     const ptRps = median(pts);
     const ratio = ptRps / ceilRps;
     const row = (name: string, rps: number, ms: Measured[]) =>
-      out(`  ${name.padEnd(44)} ${Math.round(rps).toString().padStart(7)} req/s   p50 ${mean(ms, (m) => m.p50).toFixed(1)} ms   p99 ${mean(ms, (m) => m.p99).toFixed(1)} ms   non-2xx ${ms.reduce((a, m) => a + m.non2xx, 0)}   errors ${ms.reduce((a, m) => a + m.errors, 0)}`);
+      out(
+        `  ${name.padEnd(44)} ${Math.round(rps).toString().padStart(7)} req/s   p50 ${mean(ms, (m) => m.p50).toFixed(1)} ms   p99 ${mean(ms, (m) => m.p99).toFixed(1)} ms   non-2xx ${ms.reduce((a, m) => a + m.non2xx, 0)}   errors ${ms.reduce((a, m) => a + m.errors, 0)}`,
+      );
     row('ceiling: bare node:http, fixed small JSON', ceilRps, ceil);
     row('spork-replay serve: GET /blocks/<height>', ptRps, pts);
     row('  (same, answer cache disabled)', cold.rps, [cold]);
-    out(`  ratio ${(ratio * 100).toFixed(1)}% of the ceiling (target >= 80%): ${ratio >= 0.8 ? 'met' : 'NOT met'}; without the answer cache ${((cold.rps / ceilRps) * 100).toFixed(1)}%`);
+    out(
+      `  ratio ${(ratio * 100).toFixed(1)}% of the ceiling (target >= 80%): ${ratio >= 0.8 ? 'met' : 'NOT met'}; without the answer cache ${((cold.rps / ceilRps) * 100).toFixed(1)}%`,
+    );
 
     const { fuzzRequests, runFuzz } = await import('./http-fuzz.js');
     const fuzz = await runFuzz(HOST, app.port, fuzzRequests(fuzzCount, 7, { heights: [app.rootHeight!, app.finalizedHeight!] }), 16);
-    const statuses = Object.entries(fuzz.byStatus).sort().map(([k, v]) => `${k}: ${v}`).join(', ');
+    const statuses = Object.entries(fuzz.byStatus)
+      .sort()
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ');
     out(`  fuzz: ${fuzz.total} malformed requests -> ${fuzz.serverErrors} 5xx, ${fuzz.noResponse} without an answer (${statuses})`);
     for (const e of fuzz.serverErrorExamples) out(`    5xx: ${e}`);
     const bad = pts.some((m) => m.non2xx > 0 || m.errors > 0) || fuzz.serverErrors > 0 || fuzz.noResponse > 0;

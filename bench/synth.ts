@@ -16,10 +16,21 @@ async function main(): Promise<void> {
   let records = 0;
   let bytes = 0;
   if (file === undefined) {
-    const s = await synthesize(opts, { root() {}, block() { records++; } });
+    const s = await synthesize(opts, {
+      root() {},
+      block() {
+        records++;
+      },
+    });
     records = s.records;
   } else if (file === '-encode') {
-    await synthesize(opts, { root() {}, block(rec, info) { records++; bytes += info.raw?.length ?? encodeBlockRecord(rec).length; } });
+    await synthesize(opts, {
+      root() {},
+      block(rec, info) {
+        records++;
+        bytes += info.raw?.length ?? encodeBlockRecord(rec).length;
+      },
+    });
   } else {
     const path = file === '-tmp' ? join(tmpdir(), `synth-bench-${process.pid}.spork`) : file;
     const r = await writeSporkArchive(path, opts);
@@ -32,8 +43,12 @@ async function main(): Promise<void> {
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const out = {
-    blocks, records, seconds: +s.toFixed(2), blocksPerSecond: Math.round(records / s),
-    bytesPerBlock: bytes > 0 ? Math.round(bytes / records) : null, blake2b: blake2bBackend,
+    blocks,
+    records,
+    seconds: +s.toFixed(2),
+    blocksPerSecond: Math.round(records / s),
+    bytesPerBlock: bytes > 0 ? Math.round(bytes / records) : null,
+    blake2b: blake2bBackend,
   };
   process.stdout.write(JSON.stringify(out) + '\n');
 }

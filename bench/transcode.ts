@@ -7,9 +7,7 @@
 import { encodeBlockRecord } from '../src/model/archive.js';
 import { ZERO } from '../src/model/bytes.js';
 import { sha3 } from '../src/model/hash.js';
-import {
-  preimage, tcId, writeGuarantee, writeHeader, writeReceiptStub, writeResult, writeSeal, writeTC,
-} from '../src/model/ids.js';
+import { preimage, tcId, writeGuarantee, writeHeader, writeReceiptStub, writeResult, writeSeal, writeTC } from '../src/model/ids.js';
 import { payloadElementIds, payloadHashFromRoots, payloadRoots, type PayloadIds } from '../src/model/payload.js';
 import { decodeStoredRecord } from '../src/model/record.js';
 import type { Id } from '../src/model/types.js';
@@ -24,12 +22,15 @@ function arg(name: string, fallback: number): number {
 
 async function records(blocks: number): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
-  await synthesize({ blocks, seed: 1 }, {
-    root: () => undefined,
-    block: (rec, info) => {
-      out.push(info.raw ?? encodeBlockRecord(rec));
+  await synthesize(
+    { blocks, seed: 1 },
+    {
+      root: () => undefined,
+      block: (rec, info) => {
+        out.push(info.raw ?? encodeBlockRecord(rec));
+      },
     },
-  });
+  );
   return out;
 }
 
@@ -112,8 +113,10 @@ async function main(): Promise<void> {
       cpu[k].push(x.cpuUs);
     }
   }
-  console.log(`${recs.length} records (${blocks} main blocks, default sizes), ${(bytes / recs.length).toFixed(0)} B/record on average, ` +
-    `${rounds} rounds (the first one warms up), median of the rest; transcoding fell back on ${fallbacks} records`);
+  console.log(
+    `${recs.length} records (${blocks} main blocks, default sizes), ${(bytes / recs.length).toFixed(0)} B/record on average, ` +
+      `${rounds} rounds (the first one warms up), median of the rest; transcoding fell back on ${fallbacks} records`,
+  );
   console.log(`${'path'.padEnd(30)} ${'µs/block wall'.padStart(14)} ${'µs/block CPU'.padStart(13)} ${'CPU vs model'.padStart(13)}`);
   const w = wall.map((xs) => median(xs.slice(1)));
   const c = cpu.map((xs) => median(xs.slice(1)));

@@ -32,7 +32,11 @@ const HANG_MS = 60_000;
 /** Runs cases [first, first + n) in one harness process; resolves with its summary, or null when it died. */
 function chunk(first, n, totals) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [harness, '--cases', String(n), '--first', String(first), '--seed', String(seed), '--replay-every', String(replayEvery)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [harness, '--cases', String(n), '--first', String(first), '--seed', String(seed), '--replay-every', String(replayEvery)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let last = null;
     let summary = null;
     let watchdog;
@@ -83,5 +87,16 @@ for (let first = 0; first < cases; first += PER_PROCESS) {
   for (const [k, v] of Object.entries(s.byCode)) byCode[k] = (byCode[k] ?? 0) + v;
   console.error(`fuzz: ${totals.cases}/${cases} cases, ${totals.failed} failed`);
 }
-console.log(JSON.stringify({ type: 'summary', cases: totals.cases, failed: totals.failed, seed, seconds: Math.round((Date.now() - started) / 100) / 10, byCode, maxUsPerByte, maxRssMB }));
+console.log(
+  JSON.stringify({
+    type: 'summary',
+    cases: totals.cases,
+    failed: totals.failed,
+    seed,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    byCode,
+    maxUsPerByte,
+    maxRssMB,
+  }),
+);
 process.exit(totals.failed === 0 && totals.cases === cases ? 0 : 1);

@@ -9,8 +9,7 @@ function onPath(bin) {
   return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, bin)));
 }
 const missing = [];
-if (!process.env.CHROMIUM_BIN && !onPath('chromium') && !onPath('chromium-browser'))
-  missing.push('headless Chromium (the HTML report browser test)');
+if (!process.env.CHROMIUM_BIN && !onPath('chromium') && !onPath('chromium-browser')) missing.push('headless Chromium (the HTML report browser test)');
 if (!existsSync('native-bench/build/integrity')) missing.push('the native baseline (the native cross-check tests)');
 for (const m of missing)
   console.error(`npm test: ${m} is missing: ${process.env.CI === 'true' ? 'those tests will fail' : 'skipping those tests'}; run npm run prerequisites`);

@@ -78,10 +78,19 @@ test('ACCESS 7.5: every fixture BlockResponse decodes with our .proto and maps t
     assert.equal(rec.header.lastViewTC !== null, e.lastViewTC, `${e.file}: lastViewTC`);
     assert.equal(rec.header.proposerSigData.length, 0);
     assert.deepEqual(
-      { guarantees: rec.payload.guarantees.length, seals: rec.payload.seals.length, receipts: rec.payload.receipts.length, results: rec.payload.results.length },
+      {
+        guarantees: rec.payload.guarantees.length,
+        seals: rec.payload.seals.length,
+        receipts: rec.payload.receipts.length,
+        results: rec.payload.results.length,
+      },
       e.counts,
     );
-    assert.deepEqual(rec.payload.results.flatMap((x) => x.serviceEvents.map((s) => s.type)), e.serviceEvents, `${e.file}: service events`);
+    assert.deepEqual(
+      rec.payload.results.flatMap((x) => x.serviceEvents.map((s) => s.type)),
+      e.serviceEvents,
+      `${e.file}: service events`,
+    );
   }
   const types = new Set(index.blocks.flatMap((e) => e.serviceEvents));
   for (const t of FLOW_GO_EVENT_TYPES) assert.ok(types.has(t), `the fixture has a ${t} event`);
@@ -108,7 +117,17 @@ test('ACCESS 3 (inverse): blockMessageFromRecord gives back each fixture message
 test('ACCESS 3 (inverse): every finalized block of a generated spork survives record → message → protobuf → record byte for byte', async () => {
   let root: RootSnapshot | undefined;
   const records: BlockRecord[] = [];
-  await synthesize({ blocks: 1500, seed: 'access-block' }, { root: (r) => { root = r; }, block: (r) => { if (r.finalized) records.push(r); } });
+  await synthesize(
+    { blocks: 1500, seed: 'access-block' },
+    {
+      root: (r) => {
+        root = r;
+      },
+      block: (r) => {
+        if (r.finalized) records.push(r);
+      },
+    },
+  );
   assert.ok(root !== undefined);
   const flowTypes: readonly string[] = FLOW_GO_EVENT_TYPES;
   let checked = 0;
@@ -137,7 +156,15 @@ test('ACCESS 3 (inverse): every finalized block of a generated spork survives re
 
 test('ACCESS 3 (inverse): a flow-profile spork (what a Mainnet28 node could serve) round-trips byte for byte, nothing skipped', async () => {
   const records: BlockRecord[] = [];
-  await synthesize({ blocks: 600, seed: 'access-block-flow', profile: 'flow' }, { root: () => {}, block: (r) => { if (r.finalized) records.push(r); } });
+  await synthesize(
+    { blocks: 600, seed: 'access-block-flow', profile: 'flow' },
+    {
+      root: () => {},
+      block: (r) => {
+        if (r.finalized) records.push(r);
+      },
+    },
+  );
   assert.equal(records.length, 600);
   for (const rec of records) {
     const back = Buffer.from(encodeBlockRecord(roundTrip(rec)));
@@ -254,18 +281,24 @@ test('ACCESS 6.6: values beyond their field range, and event types a node cannot
   ({ b, height } = block((e) => e.serviceEvents.length > 0));
   const r = b.execution_result_list.findIndex((x) => x.service_events.length > 0);
   b.execution_result_list[r].service_events[0].type = 'set-execution-component-version';
-  assert.throws(() => blockRecordFromMessage(b, height), (e: unknown) => e instanceof MappingError && e.path.startsWith(`block.execution_result_list[${r}].service_events[0]`));
+  assert.throws(
+    () => blockRecordFromMessage(b, height),
+    (e: unknown) => e instanceof MappingError && e.path.startsWith(`block.execution_result_list[${r}].service_events[0]`),
+  );
 });
 
 test('ACCESS 3.4: a response for another height is a HeightMismatch (retried by the caller), not a MappingError', () => {
   const { b, height } = block(() => true);
-  assert.throws(() => blockRecordFromMessage(b, height + 1n), (e: unknown) => {
-    assert.ok(e instanceof HeightMismatch && !(e instanceof MappingError));
-    assert.equal(e.requested, height + 1n);
-    assert.equal(e.received, height);
-    assert.match(e.message, new RegExp(`height ${height} for height ${height + 1n}`));
-    return true;
-  });
+  assert.throws(
+    () => blockRecordFromMessage(b, height + 1n),
+    (e: unknown) => {
+      assert.ok(e instanceof HeightMismatch && !(e instanceof MappingError));
+      assert.equal(e.requested, height + 1n);
+      assert.equal(e.received, height);
+      assert.match(e.message, new RegExp(`height ${height} for height ${height + 1n}`));
+      return true;
+    },
+  );
 });
 
 test('ACCESS 3.4: checkRecord tells a header or payload that does not recompute', () => {

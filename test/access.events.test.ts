@@ -3,9 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { MappingError } from '../src/access/errors.js';
-import {
-  b64, hexBytes, hexId, JsonNumber, MAX_DEPTH, parseJson, u64, uint, wStr, type JsonObject, type JsonValue,
-} from '../src/access/json.js';
+import { b64, hexBytes, hexId, JsonNumber, MAX_DEPTH, parseJson, u64, uint, wStr, type JsonObject, type JsonValue } from '../src/access/json.js';
 import { FLOW_GO_EVENT_TYPES, serviceEventFromFlowJson, serviceEventFromPayload, serviceEventToFlowJson } from '../src/access/events.js';
 import { decodeBlockRecordBytes, encodeBlockRecord } from '../src/model/archive.js';
 import { compareBytes, toHex, ZERO } from '../src/model/bytes.js';
@@ -128,7 +126,13 @@ test('ACCESS 4.2: the fixture setup and commit map to the SPEC bodies with the 7
   assert.deepEqual([s.counter, s.dkgPhase3FinalView, s.finalView, s.targetEndTime], [1, 300, 100000, 1746492607]);
   assert.equal(c.dkgGroupKey.length, 96);
   assert.equal(c.clusterQCs[0].sigData.length, 155);
-  assert.deepEqual(c.dkgIndexMap.map(([id, i]) => [toHex(id).slice(0, 4), i]), [['6409', 0], ['eade', 1]]);
+  assert.deepEqual(
+    c.dkgIndexMap.map(([id, i]) => [toHex(id).slice(0, 4), i]),
+    [
+      ['6409', 0],
+      ['eade', 1],
+    ],
+  );
 });
 
 test('ACCESS 4.2: serviceEventToFlowJson writes exactly the text flow-go wrote (the fixture events)', () => {
@@ -140,34 +144,80 @@ test('ACCESS 4.2: serviceEventToFlowJson writes exactly the text flow-go wrote (
 
 test('ACCESS 4.2: Address is omitempty; DKGGroupKey null → empty; DKGIndexMap null → [] and sorted by index, then node id', () => {
   const id = (b: number) => b.toString(16).padStart(2, '0').repeat(32);
-  const setup = serviceEventFromPayload('setup', enc(JSON.stringify({
-    Counter: 1, FirstView: 2, DKGPhase1FinalView: 3, DKGPhase2FinalView: 4, DKGPhase3FinalView: 5, FinalView: 6,
-    Participants: [{ NodeID: id(1), Role: 'access', InitialWeight: 7, StakingPubKey: null, NetworkPubKey: 'AQI=' }],
-    Assignments: null, RandomSource: null, TargetDuration: 8, TargetEndTime: 9,
-  })), '$');
-  assert.deepEqual(body(setup, 'setup').participants[0], { nodeId: new Uint8Array(32).fill(1), address: '', role: 5, initialWeight: 7, stakingKey: new Uint8Array(0), networkKey: Uint8Array.of(1, 2) });
+  const setup = serviceEventFromPayload(
+    'setup',
+    enc(
+      JSON.stringify({
+        Counter: 1,
+        FirstView: 2,
+        DKGPhase1FinalView: 3,
+        DKGPhase2FinalView: 4,
+        DKGPhase3FinalView: 5,
+        FinalView: 6,
+        Participants: [{ NodeID: id(1), Role: 'access', InitialWeight: 7, StakingPubKey: null, NetworkPubKey: 'AQI=' }],
+        Assignments: null,
+        RandomSource: null,
+        TargetDuration: 8,
+        TargetEndTime: 9,
+      }),
+    ),
+    '$',
+  );
+  assert.deepEqual(body(setup, 'setup').participants[0], {
+    nodeId: new Uint8Array(32).fill(1),
+    address: '',
+    role: 5,
+    initialWeight: 7,
+    stakingKey: new Uint8Array(0),
+    networkKey: Uint8Array.of(1, 2),
+  });
   assert.deepEqual(body(setup, 'setup').assignments, []);
   assert.ok(!serviceEventToFlowJson(setup).includes('"Address"'));
 
-  const commit = (map: unknown) => serviceEventFromPayload('commit', enc(JSON.stringify({
-    Counter: 1, ClusterQCs: null, DKGGroupKey: null, DKGParticipantKeys: ['0a0b', '0c0d', '0e0f'], DKGIndexMap: map,
-  })), '$');
+  const commit = (map: unknown) =>
+    serviceEventFromPayload(
+      'commit',
+      enc(
+        JSON.stringify({
+          Counter: 1,
+          ClusterQCs: null,
+          DKGGroupKey: null,
+          DKGParticipantKeys: ['0a0b', '0c0d', '0e0f'],
+          DKGIndexMap: map,
+        }),
+      ),
+      '$',
+    );
   const a = body(commit(null), 'commit');
   assert.deepEqual(a.dkgIndexMap, []);
   assert.deepEqual(a.dkgGroupKey, new Uint8Array(0));
   assert.deepEqual(a.clusterQCs, []);
   // a duplicate index: written as received, pairs ordered by (index, node id bytes)
   const b = body(commit({ [id(9)]: 1, [id(5)]: 0, [id(3)]: 1 }), 'commit');
-  assert.deepEqual(b.dkgIndexMap.map(([n, i]) => [n[0], i]), [[5, 0], [3, 1], [9, 1]]);
+  assert.deepEqual(
+    b.dkgIndexMap.map(([n, i]) => [n[0], i]),
+    [
+      [5, 0],
+      [3, 1],
+      [9, 1],
+    ],
+  );
 });
 
 test('ACCESS 4.2: the other five types map field by field', () => {
   const id = 'ab'.repeat(32);
   const cases: [string, unknown, unknown][] = [
     ['recover', null, null],
-    ['version-beacon', { VersionBoundaries: [{ BlockHeight: 18446744073709551615n, Version: '0.44.1-rc.1+x' }], Sequence: 3 },
-      { boundaries: [{ blockHeight: U64_MAX, version: '0.44.1-rc.1+x' }], sequence: 3 }],
-    ['protocol-state-version-upgrade', { NewProtocolStateVersion: 3, ActiveView: 9007199254740993n }, { newProtocolStateVersion: 3, activeView: 9007199254740993n }],
+    [
+      'version-beacon',
+      { VersionBoundaries: [{ BlockHeight: 18446744073709551615n, Version: '0.44.1-rc.1+x' }], Sequence: 3 },
+      { boundaries: [{ blockHeight: U64_MAX, version: '0.44.1-rc.1+x' }], sequence: 3 },
+    ],
+    [
+      'protocol-state-version-upgrade',
+      { NewProtocolStateVersion: 3, ActiveView: 9007199254740993n },
+      { newProtocolStateVersion: 3, activeView: 9007199254740993n },
+    ],
     ['set-epoch-extension-view-count', { Value: 600 }, { value: 600 }],
     ['eject-node', { NodeID: id }, { nodeId: new Uint8Array(32).fill(0xab) }],
   ];
@@ -188,7 +238,11 @@ test('ACCESS 4.2: the other five types map field by field', () => {
 // ---------------------------------------------------------------- refusals
 
 test('ACCESS 4.3: an unknown type and each SPEC-only type are refused, naming the type', () => {
-  refuses(() => serviceEventFromPayload('flow.ProtocolStateNote', enc('{}'), 'result 0 event 1 $'), 'result 0 event 1 $', /unknown service event type "flow.ProtocolStateNote"/);
+  refuses(
+    () => serviceEventFromPayload('flow.ProtocolStateNote', enc('{}'), 'result 0 event 1 $'),
+    'result 0 event 1 $',
+    /unknown service event type "flow.ProtocolStateNote"/,
+  );
   for (const type of ['set-execution-component-version', 'set-cadence-component-version', 'set-execution-metering-parameters']) {
     refuses(() => serviceEventFromPayload(type, enc('{}'), '$'), '$', new RegExp(`"${type}" is a SPEC extension with no flow-go counterpart`));
     refuses(() => serviceEventFromFlowJson(type, new Map(), '$'), '$', /SPEC extension/);
@@ -205,13 +259,41 @@ test('ACCESS 4.4: malformed payloads are refused naming the JSON path', () => {
     edit(o);
     return () => serviceEventFromPayload('setup', enc(JSON.stringify(o)), path);
   };
-  refuses(setup((o) => (o.Participants[3].Role = 'observer')), 'height 5 result 0 event 1 $.Participants[3].Role', /unknown role "observer"/);
-  refuses(setup((o) => (o.Participants[0].Extra = 1)), 'height 5 result 0 event 1 $.Participants[0].Extra', /unknown key "Extra"/);
-  refuses(setup((o) => delete o.TargetEndTime), 'height 5 result 0 event 1 $.TargetEndTime', /missing key/);
-  refuses(setup((o) => (o.Counter = -1)), 'height 5 result 0 event 1 $.Counter', /non-negative integer/);
-  refuses(setup((o) => (o.RandomSource = 'not base64!')), 'height 5 result 0 event 1 $.RandomSource', /not standard padded base64/);
-  refuses(setup((o) => (o.Assignments[0][1] = 'xyz')), 'height 5 result 0 event 1 $.Assignments[0][1]', /32-byte id/);
-  refuses(setup((o) => (o.Participants = {})), 'height 5 result 0 event 1 $.Participants', /expected an array or null, got an object/);
+  refuses(
+    setup((o) => (o.Participants[3].Role = 'observer')),
+    'height 5 result 0 event 1 $.Participants[3].Role',
+    /unknown role "observer"/,
+  );
+  refuses(
+    setup((o) => (o.Participants[0].Extra = 1)),
+    'height 5 result 0 event 1 $.Participants[0].Extra',
+    /unknown key "Extra"/,
+  );
+  refuses(
+    setup((o) => delete o.TargetEndTime),
+    'height 5 result 0 event 1 $.TargetEndTime',
+    /missing key/,
+  );
+  refuses(
+    setup((o) => (o.Counter = -1)),
+    'height 5 result 0 event 1 $.Counter',
+    /non-negative integer/,
+  );
+  refuses(
+    setup((o) => (o.RandomSource = 'not base64!')),
+    'height 5 result 0 event 1 $.RandomSource',
+    /not standard padded base64/,
+  );
+  refuses(
+    setup((o) => (o.Assignments[0][1] = 'xyz')),
+    'height 5 result 0 event 1 $.Assignments[0][1]',
+    /32-byte id/,
+  );
+  refuses(
+    setup((o) => (o.Participants = {})),
+    'height 5 result 0 event 1 $.Participants',
+    /expected an array or null, got an object/,
+  );
   refuses(() => serviceEventFromPayload('setup', enc('[1,2'), '$'), '$', /JSON syntax error at byte 4/);
   refuses(() => serviceEventFromPayload('setup', Uint8Array.of(0x22, 0xc3, 0x28, 0x22), '$'), '$', /invalid UTF-8/);
   const c = JSON.parse(commitEv.text);
@@ -227,15 +309,30 @@ test('ACCESS 6.6: a commit whose index map is not a permutation maps as received
   const [, commitEv] = fixtureEvents();
   const text = commitEv.text.replace(/("eade[0-9a-f]{60}"):1/, '$1:7');
   const e = serviceEventFromPayload('commit', enc(text), '$');
-  assert.deepEqual(body(e, 'commit').dkgIndexMap.map(([, i]) => i), [0, 7]);
+  assert.deepEqual(
+    body(e, 'commit').dkgIndexMap.map(([, i]) => i),
+    [0, 7],
+  );
   const rec: BlockRecord = {
     blockId: ZERO,
     header: {
-      chainId: 'flow-emulator', parentId: ZERO, height: 1, timestamp: 0, view: 1, parentView: 0, parentVoterIndices: new Uint8Array(0),
-      parentVoterSigData: new Uint8Array(0), proposerId: ZERO, lastViewTC: null, payloadHash: ZERO, proposerSigData: new Uint8Array(0),
+      chainId: 'flow-emulator',
+      parentId: ZERO,
+      height: 1,
+      timestamp: 0,
+      view: 1,
+      parentView: 0,
+      parentVoterIndices: new Uint8Array(0),
+      parentVoterSigData: new Uint8Array(0),
+      proposerId: ZERO,
+      lastViewTC: null,
+      payloadHash: ZERO,
+      proposerSigData: new Uint8Array(0),
     },
     payload: {
-      guarantees: [], seals: [], receipts: [],
+      guarantees: [],
+      seals: [],
+      receipts: [],
       results: [{ previousResultId: ZERO, blockId: ZERO, chunks: [], serviceEvents: [e], executionDataId: ZERO }],
       protocolStateId: new Uint8Array(32).fill(1),
     },
@@ -262,12 +359,15 @@ function canonical(e: ServiceEvent): ServiceEvent {
 
 test('ACCESS 4.2: every flow-go-type event of a synth spork round-trips through serviceEventToFlowJson / serviceEventFromPayload', async () => {
   const events: ServiceEvent[] = [];
-  await synthesize({ blocks: 1500, seed: 1 }, {
-    root: (r) => void events.push(...r.rootResult.serviceEvents),
-    block: (rec) => {
-      for (const r of rec.payload.results) events.push(...r.serviceEvents);
+  await synthesize(
+    { blocks: 1500, seed: 1 },
+    {
+      root: (r) => void events.push(...r.rootResult.serviceEvents),
+      block: (rec) => {
+        for (const r of rec.payload.results) events.push(...r.serviceEvents);
+      },
     },
-  });
+  );
   const seen = new Set<string>();
   let skipped = 0;
   for (const e of events) {

@@ -28,7 +28,10 @@ interface Run {
 }
 
 /** The CLI in a child process, asynchronously (the node under test runs in this process). */
-function run(args: string[], opts: { killAfterMs?: number; signalAfterMs?: number; until?: () => boolean; killWhen?: () => boolean; timeoutMs?: number } = {}): Promise<Run> {
+function run(
+  args: string[],
+  opts: { killAfterMs?: number; signalAfterMs?: number; until?: () => boolean; killWhen?: () => boolean; timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
     let stdout = '';
@@ -77,7 +80,10 @@ function progressHeight(db: string, root: RootSnapshot): bigint | null {
 }
 
 function blockLines(path: string): string[] {
-  return readFileSync(path, 'utf8').trim().split('\n').filter((l) => l.startsWith('{"type":"block"'));
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{"type":"block"'));
 }
 
 // one flow-profile spork for every test: 1,200 finalized blocks with epochs, beacons, an EFM episode
@@ -120,7 +126,16 @@ async function replayLines(db: string): Promise<string[]> {
 test('issue 10: fetch through UNAVAILABLE bursts, rate limits, slow answers, INTERNAL and a lagging node; replay equals the archive', async (tt) => {
   const c = await spork();
   const n = await node({
-    faults: { seed: 1, unavailableEvery: 37, unavailableBurst: 2, resourceExhaustedEvery: 53, internalEvery: 71, slowEvery: 29, slowMs: 30, laggingNotFoundEvery: 101 },
+    faults: {
+      seed: 1,
+      unavailableEvery: 37,
+      unavailableBurst: 2,
+      resourceExhaustedEvery: 53,
+      internalEvery: 71,
+      slowEvery: 29,
+      slowMs: 30,
+      laggingNotFoundEvery: 101,
+    },
   });
   tt.after(() => n.stop());
   const db = join(t.dir, 'faults.db');
@@ -131,7 +146,8 @@ test('issue 10: fetch through UNAVAILABLE bursts, rate limits, slow answers, INT
   assert.equal(stats.height, Number(c.head));
   assert.equal(stats.written, c.byHeight.size);
   assert.ok(stats.retries > 0, 'faults were injected');
-  for (const code of ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'NOT_FOUND']) assert.ok(stats.retriesByCode[code] > 0, `retried ${code}: ${JSON.stringify(stats.retriesByCode)}`);
+  for (const code of ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'NOT_FOUND'])
+    assert.ok(stats.retriesByCode[code] > 0, `retried ${code}: ${JSON.stringify(stats.retriesByCode)}`);
   assert.deepEqual(stats.recordedMismatches, { idMismatch: 0, payloadMismatch: 0, parentLink: 0, decodeError: 0 });
   assert.deepEqual(await replayLines(db), c.reference);
   // what was fetched, as an archive, is the generated archive byte for byte
@@ -212,7 +228,10 @@ test('issue 10: --follow imports new heads through a dropped stream until SIGINT
   }, 40);
   tt.after(() => clearInterval(grow));
   let done = false;
-  const following = run(['fetch', '--access', n.address, '--db', db, '--follow', '--poll-ms', '100', '--json', ...fast], { until: () => done, timeoutMs: 60_000 });
+  const following = run(['fetch', '--access', n.address, '--db', db, '--follow', '--poll-ms', '100', '--json', ...fast], {
+    until: () => done,
+    timeoutMs: 60_000,
+  });
   // readers beside the writer while it follows (once the fetch has stored the root and a first batch)
   while (progressHeight(db, c.root) === null) await new Promise((r) => setTimeout(r, 50));
   const side = await run(['replay', '--db', db, '--quiet', '--json']);

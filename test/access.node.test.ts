@@ -28,7 +28,17 @@ async function chain(): Promise<Chain> {
   if (cached !== null) return cached;
   let root: RootSnapshot | undefined;
   const records: BlockRecord[] = [];
-  await synthesize({ blocks: 120, seed: 'access-node', storyline: false }, { root: (r) => { root = r; }, block: (r) => { records.push(r); } });
+  await synthesize(
+    { blocks: 120, seed: 'access-node', storyline: false },
+    {
+      root: (r) => {
+        root = r;
+      },
+      block: (r) => {
+        records.push(r);
+      },
+    },
+  );
   const c = chainOf(root!, records);
   cached = { root: c.root, byHeight: c.byHeight, head: c.head, rootHeight: BigInt(c.root.rootBlock.header.height) };
   return cached;
@@ -93,7 +103,10 @@ test('ACCESS 2.2/6.3: every implemented RPC through AccessClient on loopback', a
 
   const snap = await client.getProtocolStateSnapshotByHeight(c.rootHeight);
   const mapped = mapRootSnapshot(snap.serializedSnapshot).root;
-  assert.ok(Buffer.from(encodeArchiveHeader(mapped)).equals(Buffer.from(encodeArchiveHeader(rootAsServed(c.root)))), 'the served snapshot maps back to the root');
+  assert.ok(
+    Buffer.from(encodeArchiveHeader(mapped)).equals(Buffer.from(encodeArchiveHeader(rootAsServed(c.root)))),
+    'the served snapshot maps back to the root',
+  );
   assert.equal(n.stats.calls.GetBlockByHeight, 4);
   assert.equal(n.stats.calls.Ping, 1);
 });
@@ -108,7 +121,10 @@ test('ACCESS 6.4: NOT_FOUND above the head, below the spork root and below the n
   assert.equal(e.code, status.NOT_FOUND);
   e = await rejection(client.getBlockByHeight(c.rootHeight - 1n));
   assert.equal(e.code, status.NOT_FOUND);
-  assert.match(e.details, new RegExp(`^not found: block height ${c.rootHeight - 1n} is less than the spork root block height ${c.rootHeight}\\. Try to use a historic node: `));
+  assert.match(
+    e.details,
+    new RegExp(`^not found: block height ${c.rootHeight - 1n} is less than the spork root block height ${c.rootHeight}\\. Try to use a historic node: `),
+  );
   e = await rejection(client.getProtocolStateSnapshotByHeight(c.rootHeight + 1n));
   assert.equal(e.code, status.NOT_FOUND);
   assert.match(e.details, /^failed to find snapshot: /);
@@ -135,7 +151,15 @@ test('ACCESS 6.4: NOT_FOUND above the head, below the spork root and below the n
   const raw = new Client(late.address, credentials.createInsecure());
   t.after(() => raw.close());
   e = await new Promise<ServiceError>((resolve) => {
-    raw.makeUnaryRequest('/flow.access.AccessAPI/GetBlockByID', (x: Buffer) => x, (x: Buffer) => x, Buffer.alloc(0), new Metadata(), {}, (err) => resolve(err!));
+    raw.makeUnaryRequest(
+      '/flow.access.AccessAPI/GetBlockByID',
+      (x: Buffer) => x,
+      (x: Buffer) => x,
+      Buffer.alloc(0),
+      new Metadata(),
+      {},
+      (err) => resolve(err!),
+    );
   });
   assert.equal(e.code, status.UNIMPLEMENTED);
 });
@@ -169,7 +193,10 @@ test('ACCESS 6.4: a subscription delivers heights in order from its start, waits
   stream.cancel();
   const e = await rejection(done);
   assert.equal(e.code, status.CANCELLED);
-  assert.deepEqual(heights, Array.from({ length: 35 }, (_, i) => start + BigInt(i)));
+  assert.deepEqual(
+    heights,
+    Array.from({ length: 35 }, (_, i) => start + BigInt(i)),
+  );
   for (const r of records) assert.ok(bytesOf(r).equals(bytesOf(c.byHeight.get(BigInt(r.header.height))!)));
   assert.equal(n.stats.calls.SubscribeBlocksFromStartHeight, 1);
 });
@@ -179,12 +206,28 @@ test('ACCESS 6.6: each fault of the plan is observable and counted', async (t) =
   const h = c.rootHeight + 10n;
 
   const { n: a, client: ca } = await node(t, { faults: { seed: 7, unavailableEvery: 3, unavailableBurst: 2 } });
-  const codes = await Promise.all(Array.from({ length: 6 }, () => ca.ping().then(() => 0, (e: ServiceError) => e.code)));
+  const codes = await Promise.all(
+    Array.from({ length: 6 }, () =>
+      ca.ping().then(
+        () => 0,
+        (e: ServiceError) => e.code,
+      ),
+    ),
+  );
   assert.equal(codes.filter((x) => x === status.UNAVAILABLE).length, 4);
   assert.equal(a.stats.faults.unavailable, 4);
 
   const { n: b, client: cb } = await node(t, { faults: { seed: 7, resourceExhaustedEvery: 2 } });
-  const errs = (await Promise.all(Array.from({ length: 4 }, () => cb.ping().then(() => null, (e: ServiceError) => e)))).filter((x) => x !== null);
+  const errs = (
+    await Promise.all(
+      Array.from({ length: 4 }, () =>
+        cb.ping().then(
+          () => null,
+          (e: ServiceError) => e,
+        ),
+      ),
+    )
+  ).filter((x) => x !== null);
   assert.equal(errs.length, 2);
   for (const e of errs) {
     assert.equal(e.code, status.RESOURCE_EXHAUSTED);
@@ -206,7 +249,10 @@ test('ACCESS 6.6: each fault of the plan is observable and counted', async (t) =
   assert.equal(e.stats.faults.laggingNotFound, 1);
   await rejection(ce.getBlockByHeight(h)); // lagging first
   const short = await ce.getBlockByHeight(h);
-  assert.throws(() => blockRecordFromMessage(short.block, h), (x: unknown) => x instanceof MappingError && /^block\.[a-z_.[\]0-9]+: 31 bytes, expected 32$/.test(x.message));
+  assert.throws(
+    () => blockRecordFromMessage(short.block, h),
+    (x: unknown) => x instanceof MappingError && /^block\.[a-z_.[\]0-9]+: 31 bytes, expected 32$/.test(x.message),
+  );
   assert.ok(e.stats.faults.shortField >= 1);
   await rejection(ce.getBlockByHeight(h + 1n)); // lagging first
   const wrong = await ce.getBlockByHeight(h + 1n);
@@ -218,7 +264,10 @@ test('ACCESS 6.6: each fault of the plan is observable and counted', async (t) =
   const heights: bigint[] = [];
   const dropped = await rejection(toPromise(cf.subscribeBlocksFromStartHeight(c.rootHeight + 1n, 'BLOCK_FINALIZED'), heights));
   assert.equal(dropped.code, status.UNAVAILABLE);
-  assert.deepEqual(heights, [1n, 2n, 3n, 4n, 5n].map((i) => c.rootHeight + i));
+  assert.deepEqual(
+    heights,
+    [1n, 2n, 3n, 4n, 5n].map((i) => c.rootHeight + i),
+  );
   assert.equal(f.stats.faults.streamDropped, 1);
 });
 
@@ -236,9 +285,12 @@ test('ACCESS 6.6: a RESOURCE_EXHAUSTED raised by the client for an over-limit re
   // a server that sends grpc-js's own wording about its limit
   const server = new Server();
   server.addService(accessServiceDefinition(), {
-    Ping: (_call: unknown, cb: (e: Partial<ServiceError>) => void) => cb({ code: status.RESOURCE_EXHAUSTED, details: 'Received message larger than max (5000 vs 4194304)' }),
+    Ping: (_call: unknown, cb: (e: Partial<ServiceError>) => void) =>
+      cb({ code: status.RESOURCE_EXHAUSTED, details: 'Received message larger than max (5000 vs 4194304)' }),
   });
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))));
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
+  );
   t.after(() => server.forceShutdown());
   const client = new AccessClient({ address: `127.0.0.1:${port}`, tls: false });
   t.after(() => client.close());
@@ -255,7 +307,13 @@ test('ACCESS 2.1: heights and views above 2^53 go through the wire exactly', asy
   const qc = { view: big - 2n, blockId: src.header.parentId, signerIndices: new Uint8Array([1]), sigData: new Uint8Array([2, 3]) };
   const rec: BlockRecord = {
     ...src,
-    header: { ...src.header, height: big, view: big + 10n, parentView: big - 1n, lastViewTC: { view: big + 9n, newestQCViews: [big - 2n, 2n ** 64n - 1n], newestQC: qc, signerIndices: new Uint8Array([4]), sigData: new Uint8Array([5]) } },
+    header: {
+      ...src.header,
+      height: big,
+      view: big + 10n,
+      parentView: big - 1n,
+      lastViewTC: { view: big + 9n, newestQCViews: [big - 2n, 2n ** 64n - 1n], newestQC: qc, signerIndices: new Uint8Array([4]), sigData: new Uint8Array([5]) },
+    },
   };
   const { client } = await node(t, { blocks: (h) => (h === big ? rec : undefined), head: big });
   const latest = await client.getLatestBlockHeader(false);

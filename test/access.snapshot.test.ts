@@ -5,13 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { MappingError } from '../src/access/errors.js';
 import { decodeKVStoreData, encodeKVStoreData } from '../src/access/kvstore-msgpack.js';
-import {
-  legacyResultIdWithoutServiceEventCount, mapRootSnapshot, RootRefused, rootSnapshotToFlowJson,
-} from '../src/access/snapshot.js';
+import { legacyResultIdWithoutServiceEventCount, mapRootSnapshot, RootRefused, rootSnapshotToFlowJson } from '../src/access/snapshot.js';
 import { compareBytes, fromHex, toHex, ZERO } from '../src/model/bytes.js';
-import {
-  commitId, epochStateId, headerId, kvStoreId, preimage, resultId, sealId, setupId, writeHeader, writeKVStore,
-} from '../src/model/ids.js';
+import { commitId, epochStateId, headerId, kvStoreId, preimage, resultId, sealId, setupId, writeHeader, writeKVStore } from '../src/model/ids.js';
 import { payloadHash } from '../src/model/payload.js';
 import { U64_MAX } from '../src/model/u64.js';
 import type { BlockRecord, KVStore, RootSnapshot } from '../src/model/types.js';
@@ -31,13 +27,16 @@ function edited(text: string, edit: (o: any) => void): string {
 }
 
 function refuses(text: string, path: string | null, reason: RegExp, cls: typeof MappingError = MappingError): void {
-  assert.throws(() => mapRootSnapshot(text), (e: unknown) => {
-    assert.ok(e instanceof cls, `expected a ${cls.name}, got ${String(e)}`);
-    if (path !== null) assert.equal(e.path, path);
-    assert.match(e.reason, reason);
-    assert.ok(!e.message.includes('\n'), 'one line');
-    return true;
-  });
+  assert.throws(
+    () => mapRootSnapshot(text),
+    (e: unknown) => {
+      assert.ok(e instanceof cls, `expected a ${cls.name}, got ${String(e)}`);
+      if (path !== null) assert.equal(e.path, path);
+      assert.match(e.reason, reason);
+      assert.ok(!e.message.includes('\n'), 'one line');
+      return true;
+    },
+  );
 }
 
 const psEntry = (o: any) => Object.values(o.SealingSegment.ProtocolStateEntries)[0] as any;
@@ -75,10 +74,12 @@ test('ACCESS 7.3: the header RLP and the KV store RLP are the bytes of the table
   assert.equal(h.timestamp, 1545258750000);
   assert.deepEqual([h.chainId, h.height, h.view, h.parentView, h.lastViewTC], ['flow-emulator', 0, 0, 0, null]);
   assert.equal(h.proposerSigData.length, 0);
-  assert.equal(toHex(preimage((w, x: typeof h) => writeHeader(w, x, ZERO), h)),
+  assert.equal(
+    toHex(preimage((w, x: typeof h) => writeHeader(w, x, ZERO), h)),
     'f89e8d666c6f772d656d756c61746f72a0000000000000000000000000000000000000000000000000000000000000000080a04d0bdbeabeca' +
-    '734b7abc7908770d582fa48c5f443452ae0629d5fc4e2fa9886c860167c899503080808080a00000000000000000000000000000000000000000' +
-    '000000000000000000000000a00000000000000000000000000000000000000000000000000000000000000000');
+      '734b7abc7908770d582fa48c5f443452ae0629d5fc4e2fa9886c860167c899503080808080a00000000000000000000000000000000000000000' +
+      '000000000000000000000000a00000000000000000000000000000000000000000000000000000000000000000',
+  );
   assert.equal(toHex(preimage(writeKVStore, r.kvStore)), 'ea01e8e7c1c0a036874ba6473f1f5366c9c601f78b821aff791b6403b0e0c39e52fee1b4eef3a782025864');
 });
 
@@ -87,15 +88,25 @@ test('ACCESS 5.5: the fixture v1 Data (134 bytes) decodes, and the encoder write
   assert.equal(data.length, 134);
   const kv = decodeKVStoreData(1, data, '$.Data');
   assert.deepEqual(kv, {
-    version: 1, versionUpgrade: null, epochStateId: fromHex('36874ba6473f1f5366c9c601f78b821aff791b6403b0e0c39e52fee1b4eef3a7'),
-    epochExtensionViewCount: 600, finalizationSafetyThreshold: 100,
+    version: 1,
+    versionUpgrade: null,
+    epochStateId: fromHex('36874ba6473f1f5366c9c601f78b821aff791b6403b0e0c39e52fee1b4eef3a7'),
+    epochExtensionViewCount: 600,
+    finalizationSafetyThreshold: 100,
   });
   const out = encodeKVStoreData(kv);
   assert.deepEqual(Buffer.from(out), data);
   const hex = toHex(out);
   assert.ok(hex.startsWith('84ae' + Buffer.from('VersionUpgrade').toString('hex') + 'c0ac' + Buffer.from('EpochStateID').toString('hex') + 'c420'));
-  assert.ok(hex.endsWith('b7' + Buffer.from('EpochExtensionViewCount').toString('hex') + 'cf0000000000000258bb' +
-    Buffer.from('FinalizationSafetyThreshold').toString('hex') + 'cf0000000000000064'));
+  assert.ok(
+    hex.endsWith(
+      'b7' +
+        Buffer.from('EpochExtensionViewCount').toString('hex') +
+        'cf0000000000000258bb' +
+        Buffer.from('FinalizationSafetyThreshold').toString('hex') +
+        'cf0000000000000064',
+    ),
+  );
 });
 
 /** A v3 KV store with Go maps written out of key order and a 2^64-1 memory limit. */
@@ -107,8 +118,25 @@ function kvV3(epochStateIdValue: Uint8Array): KVStore {
     epochExtensionViewCount: 600,
     finalizationSafetyThreshold: 100,
     executionMeteringParameters: {
-      current: { effortWeights: [[1, 5], [7, 9007199254740992n]], memoryWeights: [], memoryLimit: U64_MAX },
-      update: { data: { effortWeights: [[2, 3]], memoryWeights: [[0, 1], [4294967295, 2]], memoryLimit: 10 }, activationView: 77 },
+      current: {
+        effortWeights: [
+          [1, 5],
+          [7, 9007199254740992n],
+        ],
+        memoryWeights: [],
+        memoryLimit: U64_MAX,
+      },
+      update: {
+        data: {
+          effortWeights: [[2, 3]],
+          memoryWeights: [
+            [0, 1],
+            [4294967295, 2],
+          ],
+          memoryLimit: 10,
+        },
+        activationView: 77,
+      },
     },
     executionComponentVersion: { current: { major: 0, minor: 0 }, update: { data: { major: 1, minor: 2 }, activationView: 5 } },
     cadenceComponentVersion: { current: { major: 3, minor: 4 }, update: null },
@@ -124,9 +152,15 @@ test('ACCESS 5.5: v3 round-trips with uint64 exact; Go maps in any order come ba
   const effort = '82' + 'ce00000001' + 'cf0000000000000005' + 'ce00000007' + 'cf0020000000000000';
   assert.ok(hex.includes(effort));
   const swapped = Buffer.from(hex.replace(effort, '82' + '07' + 'cf0020000000000000' + '01' + 'cd0005'), 'hex');
-  assert.deepEqual(decodeKVStoreData(3, swapped, '$.D').executionMeteringParameters!.current.effortWeights, [[1, 5], [7, 9007199254740992n]]);
+  assert.deepEqual(decodeKVStoreData(3, swapped, '$.D').executionMeteringParameters!.current.effortWeights, [
+    [1, 5],
+    [7, 9007199254740992n],
+  ]);
   const refusal = (v: number, b: Uint8Array, reason: RegExp) =>
-    assert.throws(() => decodeKVStoreData(v, b, '$.KVStore.Data'), (e: unknown) => e instanceof MappingError && e.path === '$.KVStore.Data' && reason.test(e.reason));
+    assert.throws(
+      () => decodeKVStoreData(v, b, '$.KVStore.Data'),
+      (e: unknown) => e instanceof MappingError && e.path === '$.KVStore.Data' && reason.test(e.reason),
+    );
   refusal(2, bytes, /KV store v2 Data: unexpected key "ExecutionMeteringParameters"/);
   const v2 = encodeKVStoreData({ ...kv, version: 2 });
   refusal(3, v2, /missing key "ExecutionMeteringParameters"/);
@@ -137,7 +171,12 @@ test('ACCESS 5.5: v3 round-trips with uint64 exact; Go maps in any order come ba
   refusal(2, dupKey, /duplicate map key "VersionUpgrade"/);
   const dupWeight = Buffer.from(hex.replace(effort, '82' + '01' + 'cf0000000000000005' + '01' + 'cf0000000000000006'), 'hex');
   refusal(3, dupWeight, /duplicate map key "1"/);
-  const shortId = Buffer.from(Buffer.from(v2).toString('hex').replace('c420' + '09'.repeat(32), 'c41f' + '09'.repeat(31)), 'hex');
+  const shortId = Buffer.from(
+    Buffer.from(v2)
+      .toString('hex')
+      .replace('c420' + '09'.repeat(32), 'c41f' + '09'.repeat(31)),
+    'hex',
+  );
   refusal(2, shortId, /EpochStateID: expected a 32-byte bin, got bin 31/);
 });
 
@@ -145,12 +184,18 @@ test('ACCESS 5.5: v3 round-trips with uint64 exact; Go maps in any order come ba
 
 test('ACCESS 7.4: the fixture maps with a result-id warning, and validateRoot refuses it on check 4 naming both ids', () => {
   const m = mapRootSnapshot(FIXTURE1);
-  assert.ok(m.warnings.some((w) => /JSON ID 77da3943\w+ differs from ID\(rootResult\) b8da2633\w+/.test(w)), m.warnings.join('\n'));
+  assert.ok(
+    m.warnings.some((w) => /JSON ID 77da3943\w+ differs from ID\(rootResult\) b8da2633\w+/.test(w)),
+    m.warnings.join('\n'),
+  );
   assert.ok(m.warnings.some((w) => /Chunks\[0\]\.ServiceEventCount is null/.test(w)));
   assert.equal(m.root.params.sporkRootView, 0); // SporkRootBlockView missing → R.View
   assert.equal(m.root.versionBeacon, null);
   const problem = validateRoot(m.root);
-  assert.match(problem ?? '', /^check 4: rootSeal\.resultId 77da394347683bc3c80a2abde5f1a3c405d8f6d1ba66b5fa301aade4fc6c0b95 != ID\(rootResult\) b8da2633323ff263cc0bcf3c4224fc29054bc1226d86ac3c3ae4a7c6ca90d6e0$/);
+  assert.match(
+    problem ?? '',
+    /^check 4: rootSeal\.resultId 77da394347683bc3c80a2abde5f1a3c405d8f6d1ba66b5fa301aade4fc6c0b95 != ID\(rootResult\) b8da2633323ff263cc0bcf3c4224fc29054bc1226d86ac3c3ae4a7c6ca90d6e0$/,
+  );
 });
 
 test('ACCESS 7.4: the -sec0 variant maps without warnings and validateRoot accepts it', () => {
@@ -214,10 +259,15 @@ test('ACCESS 7.5: rootSnapshotToFlowJson writes the wire root byte for byte', ()
 test('ACCESS 6.6: the optional expected rootParentId and rootStateCommitment are checked', () => {
   const r = mapRootSnapshot(WIRE_ROOT).root;
   assert.doesNotThrow(() => mapRootSnapshot(WIRE_ROOT, { rootParentId: r.rootBlock.header.parentId, rootStateCommitment: r.rootSeal.finalState }));
-  assert.throws(() => mapRootSnapshot(WIRE_ROOT, { rootParentId: ZERO }),
-    (e: unknown) => e instanceof RootRefused && e.path === '$.SealingSegment.Blocks[0].Block.ParentID' && /46c1d7ec\w{56} != expected 0{64}/.test(e.reason));
-  assert.throws(() => mapRootSnapshot(WIRE_ROOT, { rootStateCommitment: ZERO }),
-    (e: unknown) => e instanceof RootRefused && e.path === '$.SealingSegment.FirstSeal.FinalState' && /rootStateCommitment: 3ec69a30\w+ != expected 0{64}/.test(e.reason));
+  assert.throws(
+    () => mapRootSnapshot(WIRE_ROOT, { rootParentId: ZERO }),
+    (e: unknown) => e instanceof RootRefused && e.path === '$.SealingSegment.Blocks[0].Block.ParentID' && /46c1d7ec\w{56} != expected 0{64}/.test(e.reason),
+  );
+  assert.throws(
+    () => mapRootSnapshot(WIRE_ROOT, { rootStateCommitment: ZERO }),
+    (e: unknown) =>
+      e instanceof RootRefused && e.path === '$.SealingSegment.FirstSeal.FinalState' && /rootStateCommitment: 3ec69a30\w+ != expected 0{64}/.test(e.reason),
+  );
 });
 
 // ---------------------------------------------------------------- refusals
@@ -236,9 +286,19 @@ test('ACCESS 5.3: a shape-A snapshot is refused as pre-v0.43', () => {
 
 test('ACCESS 5.7: snapshots that are not a spork root are refused with the reason', () => {
   const two = edited(WIRE_ROOT, (o) => o.SealingSegment.Blocks.push(o.SealingSegment.Blocks[0]));
-  refuses(two, '$.SealingSegment.Blocks', /not a spork-root snapshot: 2 blocks .*exactly 1\). A mid-spork snapshot cannot be a SPEC root: .*bad-seal/, RootRefused);
+  refuses(
+    two,
+    '$.SealingSegment.Blocks',
+    /not a spork-root snapshot: 2 blocks .*exactly 1\). A mid-spork snapshot cannot be a SPEC root: .*bad-seal/,
+    RootRefused,
+  );
   const mid = edited(WIRE_ROOT, (o) => (o.Params.SporkRootBlockHeight = 3488000));
-  refuses(mid, '$.SealingSegment.Blocks[0]', /not a spork-root snapshot: its block is at height 3488091, but Params\.SporkRootBlockHeight is 3488000 .*mid-spork/, RootRefused);
+  refuses(
+    mid,
+    '$.SealingSegment.Blocks[0]',
+    /not a spork-root snapshot: its block is at height 3488091, but Params\.SporkRootBlockHeight is 3488000 .*mid-spork/,
+    RootRefused,
+  );
   const noSeal = edited(WIRE_ROOT, (o) => (o.SealingSegment.FirstSeal = null));
   refuses(noSeal, '$.SealingSegment.FirstSeal', /not a spork-root snapshot: FirstSeal is null/, RootRefused);
   const empty = edited(WIRE_ROOT, (o) => (o.SealingSegment.Blocks = []));
@@ -246,22 +306,46 @@ test('ACCESS 5.7: snapshots that are not a spork root are refused with the reaso
 });
 
 test('ACCESS 5.7: missing items are refused', () => {
-  refuses(edited(WIRE_ROOT, (o) => (psEntry(o).EpochEntry.CurrentEpoch = null)), null, /missing item: null, but a spork root needs it/, RootRefused);
-  refuses(edited(WIRE_ROOT, (o) => (o.SealingSegment.ProtocolStateEntries = {})), '$.SealingSegment.ProtocolStateEntries',
-    /missing item: no entry for the root block's ProtocolStateID a546f76e/, RootRefused);
+  refuses(
+    edited(WIRE_ROOT, (o) => (psEntry(o).EpochEntry.CurrentEpoch = null)),
+    null,
+    /missing item: null, but a spork root needs it/,
+    RootRefused,
+  );
+  refuses(
+    edited(WIRE_ROOT, (o) => (o.SealingSegment.ProtocolStateEntries = {})),
+    '$.SealingSegment.ProtocolStateEntries',
+    /missing item: no entry for the root block's ProtocolStateID a546f76e/,
+    RootRefused,
+  );
   const otherResult = edited(WIRE_ROOT, (o) => {
     o.SealingSegment.ExecutionResults[0].ID = toHex(ZERO);
     o.SealingSegment.ExecutionResults[0].Chunks[0].Index = 1;
   });
-  refuses(otherResult,
-    '$.SealingSegment.ExecutionResults', /missing item: no result with the ID of FirstSeal\.ResultID bd3b29fa/, RootRefused);
+  refuses(otherResult, '$.SealingSegment.ExecutionResults', /missing item: no result with the ID of FirstSeal\.ResultID bd3b29fa/, RootRefused);
 });
 
 test('ACCESS 6.6: unknown keys in id-feeding objects are refused; informational keys are ignored', () => {
-  refuses(edited(WIRE_ROOT, (o) => (o.SealingSegment.Blocks[0].Block.Extra = 1)), '$.SealingSegment.Blocks[0].Block.Extra', /unknown key "Extra"/);
-  refuses(edited(FIXTURE1_SEC0, (o) => (o.SealingSegment.Blocks[0].Block.Header.Extra = 1)), '$.SealingSegment.Blocks[0].Block.Header.Extra', /unknown key "Extra"/);
-  refuses(edited(WIRE_ROOT, (o) => (o.Params.ProtocolVersion = 1)), '$.Params.ProtocolVersion', /unknown key "ProtocolVersion"/);
-  refuses(edited(WIRE_ROOT, (o) => delete o.SealingSegment.Blocks[0].Block.View), '$.SealingSegment.Blocks[0].Block.View', /missing key/);
+  refuses(
+    edited(WIRE_ROOT, (o) => (o.SealingSegment.Blocks[0].Block.Extra = 1)),
+    '$.SealingSegment.Blocks[0].Block.Extra',
+    /unknown key "Extra"/,
+  );
+  refuses(
+    edited(FIXTURE1_SEC0, (o) => (o.SealingSegment.Blocks[0].Block.Header.Extra = 1)),
+    '$.SealingSegment.Blocks[0].Block.Header.Extra',
+    /unknown key "Extra"/,
+  );
+  refuses(
+    edited(WIRE_ROOT, (o) => (o.Params.ProtocolVersion = 1)),
+    '$.Params.ProtocolVersion',
+    /unknown key "ProtocolVersion"/,
+  );
+  refuses(
+    edited(WIRE_ROOT, (o) => delete o.SealingSegment.Blocks[0].Block.View),
+    '$.SealingSegment.Blocks[0].Block.View',
+    /missing key/,
+  );
   const informational = edited(WIRE_ROOT, (o) => {
     o.QuorumCertificate = { anything: true };
     o.SealingSegment.ExtraBlocks = [{ junk: 1 }];
@@ -273,7 +357,12 @@ test('ACCESS 6.6: unknown keys in id-feeding objects are refused; informational 
 
 test('ACCESS 5.5, 6.6: a KV Version 4 and a KV Data with an extra key are refused', () => {
   const psPath = '$.SealingSegment.ProtocolStateEntries["a546f76ec15e8a4b8c3a92f8ce66f9f6ac1663b23e8b7becc5f3b807913dc9a1"].KVStore';
-  refuses(edited(WIRE_ROOT, (o) => (psEntry(o).KVStore.Version = 4)), `${psPath}.Version`, /KV store Version 4 is not supported/, RootRefused);
+  refuses(
+    edited(WIRE_ROOT, (o) => (psEntry(o).KVStore.Version = 4)),
+    `${psPath}.Version`,
+    /KV store Version 4 is not supported/,
+    RootRefused,
+  );
   const extra = edited(WIRE_ROOT, (o) => {
     const data = Buffer.from(psEntry(o).KVStore.Data, 'base64');
     const more = Buffer.concat([Uint8Array.of(0x85), data.subarray(1), Uint8Array.of(0xa5), Buffer.from('Extra'), Uint8Array.of(0xc0)]);
@@ -284,31 +373,70 @@ test('ACCESS 5.5, 6.6: a KV Version 4 and a KV Data with an extra key are refuse
 
 test('ACCESS 5.7: failed cross-checks name the check and both values', () => {
   const rootHex = mapRootSnapshot(WIRE_ROOT).rootId;
-  refuses(edited(WIRE_ROOT, (o) => (o.Params.SporkID = 'ab'.repeat(32))), '$.Params.SporkID',
-    new RegExp(`cross-check failed: Params\\.SporkID equals the root block ID: ${'ab'.repeat(32)} != root block ID ${toHex(rootHex)}`), RootRefused);
-  refuses(edited(WIRE_ROOT, (o) => (o.SealingSegment.Blocks[0].Block.ID = 'cd'.repeat(32))), '$.SealingSegment.Blocks[0].Block.ID',
-    new RegExp(`JSON ID of the root block equals its recomputed header ID: ${'cd'.repeat(32)} != recomputed ${toHex(rootHex)}`), RootRefused);
-  refuses(edited(WIRE_ROOT, (o) => (o.Params.ChainID = 'flow-testnet')), '$.Params.ChainID', /"flow-testnet" != "flow-mainnet"/, RootRefused);
+  refuses(
+    edited(WIRE_ROOT, (o) => (o.Params.SporkID = 'ab'.repeat(32))),
+    '$.Params.SporkID',
+    new RegExp(`cross-check failed: Params\\.SporkID equals the root block ID: ${'ab'.repeat(32)} != root block ID ${toHex(rootHex)}`),
+    RootRefused,
+  );
+  refuses(
+    edited(WIRE_ROOT, (o) => (o.SealingSegment.Blocks[0].Block.ID = 'cd'.repeat(32))),
+    '$.SealingSegment.Blocks[0].Block.ID',
+    new RegExp(`JSON ID of the root block equals its recomputed header ID: ${'cd'.repeat(32)} != recomputed ${toHex(rootHex)}`),
+    RootRefused,
+  );
+  refuses(
+    edited(WIRE_ROOT, (o) => (o.Params.ChainID = 'flow-testnet')),
+    '$.Params.ChainID',
+    /"flow-testnet" != "flow-mainnet"/,
+    RootRefused,
+  );
   const latestPath = `$.SealingSegment.LatestSeals["${toHex(rootHex)}"]`;
-  refuses(edited(WIRE_ROOT, (o) => (o.SealingSegment.LatestSeals[toHex(rootHex)] = 'ef'.repeat(32))), latestPath,
-    new RegExp(`LatestSeals\\[rootId\\] equals ID\\(FirstSeal\\) \\(with its approval signatures\\): ${'ef'.repeat(32)} != ID\\(FirstSeal\\) 5f00dd42`), RootRefused);
-  refuses(edited(WIRE_ROOT, (o) => (o.SealingSegment.LatestSeals = {})), '$.SealingSegment.LatestSeals', /LatestSeals has no entry for the root block ID/, RootRefused);
+  refuses(
+    edited(WIRE_ROOT, (o) => (o.SealingSegment.LatestSeals[toHex(rootHex)] = 'ef'.repeat(32))),
+    latestPath,
+    new RegExp(`LatestSeals\\[rootId\\] equals ID\\(FirstSeal\\) \\(with its approval signatures\\): ${'ef'.repeat(32)} != ID\\(FirstSeal\\) 5f00dd42`),
+    RootRefused,
+  );
+  refuses(
+    edited(WIRE_ROOT, (o) => (o.SealingSegment.LatestSeals = {})),
+    '$.SealingSegment.LatestSeals',
+    /LatestSeals has no entry for the root block ID/,
+    RootRefused,
+  );
   // the seal id covers the approval signatures: adding one breaks the LatestSeals check
-  refuses(edited(WIRE_ROOT, (o) => o.SealingSegment.FirstSeal.AggregatedApprovalSigs.push({ VerifierSignatures: ['AA=='], SignerIDs: [] })),
-    latestPath, /LatestSeals\[rootId\]/, RootRefused);
+  refuses(
+    edited(WIRE_ROOT, (o) => o.SealingSegment.FirstSeal.AggregatedApprovalSigs.push({ VerifierSignatures: ['AA=='], SignerIDs: [] })),
+    latestPath,
+    /LatestSeals\[rootId\]/,
+    RootRefused,
+  );
 });
 
 test('ACCESS 4.4, 6.6: out-of-range integers, bad base64, an unknown role, bad event types and duplicate keys are refused', () => {
   const r0 = '$.SealingSegment.ExecutionResults[0]';
   refuses(WIRE_ROOT.replace('"Height":3488091', '"Height":18446744073709551616'), '$.SealingSegment.Blocks[0].Block.Height', /above the uint64 range/);
-  refuses(edited(WIRE_ROOT, (o) => (o.SealingSegment.ExecutionResults[0].Chunks[0].ServiceEventCount = 65536)), `${r0}.Chunks[0].ServiceEventCount`, /above the uint16 range/);
-  refuses(edited(WIRE_ROOT, (o) => (o.SealingSegment.Blocks[0].ProposerSigData = 'abc')), '$.SealingSegment.Blocks[0].ProposerSigData', /not standard padded base64/);
-  refuses(edited(WIRE_ROOT, (o) => (psEntry(o).EpochEntry.CurrentEpochSetup.Participants[2].Role = 'observer')),
+  refuses(
+    edited(WIRE_ROOT, (o) => (o.SealingSegment.ExecutionResults[0].Chunks[0].ServiceEventCount = 65536)),
+    `${r0}.Chunks[0].ServiceEventCount`,
+    /above the uint16 range/,
+  );
+  refuses(
+    edited(WIRE_ROOT, (o) => (o.SealingSegment.Blocks[0].ProposerSigData = 'abc')),
+    '$.SealingSegment.Blocks[0].ProposerSigData',
+    /not standard padded base64/,
+  );
+  refuses(
+    edited(WIRE_ROOT, (o) => (psEntry(o).EpochEntry.CurrentEpochSetup.Participants[2].Role = 'observer')),
     '$.SealingSegment.ProtocolStateEntries["a546f76ec15e8a4b8c3a92f8ce66f9f6ac1663b23e8b7becc5f3b807913dc9a1"].EpochEntry.CurrentEpochSetup.Participants[2].Role',
-    /unknown role "observer"/);
+    /unknown role "observer"/,
+  );
   for (const type of ['flow.Unknown', 'set-execution-component-version', 'set-cadence-component-version', 'set-execution-metering-parameters']) {
-    refuses(edited(WIRE_ROOT, (o) => (o.SealingSegment.ExecutionResults[0].ServiceEvents[1].Type = type)), `${r0}.ServiceEvents[1].Event`,
-      new RegExp(`"${type}"`));
+    refuses(
+      edited(WIRE_ROOT, (o) => (o.SealingSegment.ExecutionResults[0].ServiceEvents[1].Type = type)),
+      `${r0}.ServiceEvents[1].Event`,
+      new RegExp(`"${type}"`),
+    );
   }
   refuses(WIRE_ROOT.replace('"Params":{', '"Params":{"ChainID":"x",'), '$', /JSON syntax error at byte \d+: duplicate key "ChainID"/);
   refuses(WIRE_ROOT.slice(0, 1000), '$', /JSON syntax error at byte 952: unterminated string/);
@@ -321,10 +449,18 @@ test('ACCESS 6.6: a root commit whose index map is not a permutation refuses the
     const k = Object.keys(m).find((x) => m[x] === 0)!;
     m[k] = 99;
   };
-  refuses(edited(WIRE_ROOT, (o) => bump(psEntry(o).EpochEntry.CurrentEpochCommit.DKGIndexMap)), `${entryPath}.CurrentEpochCommit.DKGIndexMap`,
-    /not a permutation of 0\.\.\d+/, RootRefused);
-  refuses(edited(WIRE_ROOT, (o) => bump(o.SealingSegment.ExecutionResults[0].ServiceEvents[1].Event.DKGIndexMap)), '$.SealingSegment.ExecutionResults',
-    /ID\(rootResult\) cannot be computed/, RootRefused);
+  refuses(
+    edited(WIRE_ROOT, (o) => bump(psEntry(o).EpochEntry.CurrentEpochCommit.DKGIndexMap)),
+    `${entryPath}.CurrentEpochCommit.DKGIndexMap`,
+    /not a permutation of 0\.\.\d+/,
+    RootRefused,
+  );
+  refuses(
+    edited(WIRE_ROOT, (o) => bump(o.SealingSegment.ExecutionResults[0].ServiceEvents[1].Event.DKGIndexMap)),
+    '$.SealingSegment.ExecutionResults',
+    /ID\(rootResult\) cannot be computed/,
+    RootRefused,
+  );
 });
 
 // ---------------------------------------------------------------- property: synth roots round-trip
@@ -339,9 +475,10 @@ function canonical<T>(x: T): T {
   if (x === null || typeof x !== 'object') return x;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(x)) {
-    out[k] = k === 'dkgIndexMap'
-      ? canonical([...(v as [Uint8Array, number][])].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : compareBytes(a[0], b[0]))))
-      : canonical(v);
+    out[k] =
+      k === 'dkgIndexMap'
+        ? canonical([...(v as [Uint8Array, number][])].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : compareBytes(a[0], b[0]))))
+        : canonical(v);
   }
   return out as T;
 }
@@ -370,7 +507,10 @@ test('ACCESS 5: synth roots (KV v2) round-trip through rootSnapshotToFlowJson / 
     assert.equal(validateRoot(root), null);
     assert.equal(root.kvStore.version, 2);
     roundTrip(root);
-    roundTrip({ ...root, versionBeacon: { beacon: { boundaries: [{ blockHeight: 2n ** 63n, version: '1.2.3' }], sequence: 9007199254740993n }, sealHeight: 5 } });
+    roundTrip({
+      ...root,
+      versionBeacon: { beacon: { boundaries: [{ blockHeight: 2n ** 63n, version: '1.2.3' }], sequence: 9007199254740993n }, sealHeight: 5 },
+    });
   }
 });
 
@@ -385,9 +525,17 @@ test('ACCESS 5: a KV v3 root and a root with a full payload and a TC round-trip'
   assert.equal(validateRoot(v3), null);
   roundTrip(v3);
 
-  const flowGoOnly = (rec: BlockRecord) => rec.payload.results.every((r) => r.serviceEvents.every((e) => !e.unknown && !e.type.startsWith('set-execution') && !e.type.startsWith('set-cadence')));
-  const full = records.find((rec) => rec.header.lastViewTC !== null && rec.payload.guarantees.length > 0 && rec.payload.seals.length > 0 &&
-    rec.payload.receipts.length > 0 && rec.payload.results.length > 0 && flowGoOnly(rec));
+  const flowGoOnly = (rec: BlockRecord) =>
+    rec.payload.results.every((r) => r.serviceEvents.every((e) => !e.unknown && !e.type.startsWith('set-execution') && !e.type.startsWith('set-cadence')));
+  const full = records.find(
+    (rec) =>
+      rec.header.lastViewTC !== null &&
+      rec.payload.guarantees.length > 0 &&
+      rec.payload.seals.length > 0 &&
+      rec.payload.receipts.length > 0 &&
+      rec.payload.results.length > 0 &&
+      flowGoOnly(rec),
+  );
   assert.ok(full, 'a synth block with a TC and all four payload lists');
   const other: RootSnapshot = { ...root, rootBlock: { header: { ...full.header, proposerSigData: Uint8Array.of(1, 2, 3) }, payload: full.payload } };
   other.params = { ...root.params, sporkRootHeight: full.header.height, sporkRootView: full.header.view };

@@ -90,7 +90,10 @@ function withField(kind: Kind, path: string[], repl: Kind): Kind {
       return { k: 'list', of: withField(kind.of, path, repl) };
     case 'rec': {
       const [head, ...rest] = path;
-      assert.ok(kind.fields.some((f) => f[0] === head), `no field ${head} in ${kind.name}`);
+      assert.ok(
+        kind.fields.some((f) => f[0] === head),
+        `no field ${head} in ${kind.name}`,
+      );
       return { ...kind, fields: kind.fields.map(([n, k]) => [n, n === head ? withField(k, rest, repl) : k] as const) } as RecKind;
     }
     default:
@@ -162,7 +165,9 @@ test('7.1: every scenario archive decodes (record numbers and claimed ids match 
         const errs = r.blocks.filter((b) => b.error);
         total += r.blocks.length;
         errors += errs.length;
-        console.log(`${name}: ${r.blocks.length} blocks, ${errs.length} decode errors${errs.map((b) => ` [record ${b.record} @${b.offset}: ${b.error!.field}: ${b.error!.cause}]`).join('')}`);
+        console.log(
+          `${name}: ${r.blocks.length} blocks, ${errs.length} decode errors${errs.map((b) => ` [record ${b.record} @${b.offset}: ${b.error!.field}: ${b.error!.cause}]`).join('')}`,
+        );
       }
     }
   }
@@ -327,7 +332,13 @@ test('9.2 / 9.4: content errors are per record and name the field; the archive c
 
   // nested: header.lastViewTC.newestQC.blockId
   const vtc = scenarioRecord(name, 2);
-  vtc.header.lastViewTC = { view: 9, newestQCViews: [7, 8], newestQC: { view: 8, blockId: new Uint8Array(31), signerIndices: new Uint8Array(1), sigData: new Uint8Array(2) }, signerIndices: new Uint8Array(0), sigData: new Uint8Array(3) };
+  vtc.header.lastViewTC = {
+    view: 9,
+    newestQCViews: [7, 8],
+    newestQC: { view: 8, blockId: new Uint8Array(31), signerIndices: new Uint8Array(1), sigData: new Uint8Array(2) },
+    signerIndices: new Uint8Array(0),
+    sigData: new Uint8Array(3),
+  };
   e = decodeErr(enc(vtc, withField(S.BlockRecord, ['header', 'lastViewTC', 'newestQC', 'blockId'], S.bytes)));
   assert.equal(e.field, 'header.lastViewTC.newestQC.blockId');
   assert.match(e.cause, /got bin of 31 bytes/);
@@ -386,7 +397,16 @@ test('9.2 / 9.4: content errors are per record and name the field; the archive c
   e = decodeErr(replaceOnce(marked, heightBytes, unhex('a1 35')));
   assert.deepEqual([e.field, e.cause], ['header.height', 'expected an unsigned integer, got str of 1 bytes']);
   // non-minimal and signed non-negative encodings are accepted (SPEC 9.2)
-  for (const alt of ['cf 00 00 00 00 00 00 00 05', 'ce 00 00 00 05', 'cd 00 05', 'cc 05', 'd0 05', 'd1 00 05', 'd2 00 00 00 05', 'd3 00 00 00 00 00 00 00 05']) {
+  for (const alt of [
+    'cf 00 00 00 00 00 00 00 05',
+    'ce 00 00 00 05',
+    'cd 00 05',
+    'cc 05',
+    'd0 05',
+    'd1 00 05',
+    'd2 00 00 00 05',
+    'd3 00 00 00 00 00 00 00 05',
+  ]) {
     const r = decodeBlockRecordBytes(replaceOnce(marked, heightBytes, unhex(alt)));
     assert.ok(r.value, alt);
     assert.equal(r.value.header.height, 5, alt);
@@ -459,7 +479,10 @@ test('9.2 / 9.4: content errors are per record and name the field; the archive c
     ['ok', 'payload.protocolStateId', 'header.height', 'header.chainId', 'ok'],
   );
   assert.ok(rr.blocks.every((b) => b.claimedId && hex(b.claimedId) === hex(base.blockId)));
-  assert.deepEqual(rr.blocks.map((b) => b.record), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    rr.blocks.map((b) => b.record),
+    [1, 2, 3, 4, 5],
+  );
 });
 
 test('2.3 / 9.2: DKG index maps must be permutations (also inside a recover); node ids distinct', () => {
@@ -476,12 +499,12 @@ test('2.3 / 9.2: DKG index maps must be permutations (also inside a recover); no
     assert.equal(err.field, `${at}.${field}`);
     assert.match(err.cause, cause);
   };
-  check((m) => (m[0][1] = m[1][1], m), 'dkgIndexMap[1]', /repeated/);
-  check((m) => (m[0][1] = n, m), 'dkgIndexMap[0]', /out of range/);
+  check((m) => ((m[0][1] = m[1][1]), m), 'dkgIndexMap[1]', /repeated/);
+  check((m) => ((m[0][1] = n), m), 'dkgIndexMap[0]', /out of range/);
   check((m) => m.slice(1), 'dkgIndexMap', /not a permutation/);
   check((m) => [...m, [new Uint8Array(32).fill(9), n]], 'dkgIndexMap', /not a permutation/);
-  check((m) => (m[1][0] = m[0][0], m), 'dkgIndexMap[1]', /node id .* repeated/);
-  check((m) => (m[0][1] = 2 ** 40, m), 'dkgIndexMap[0]', /out of range/);
+  check((m) => ((m[1][0] = m[0][0]), m), 'dkgIndexMap[1]', /node id .* repeated/);
+  check((m) => ((m[0][1] = 2 ** 40), m), 'dkgIndexMap[0]', /out of range/);
   // any order of a permutation is fine
   commit.dkgIndexMap = orig.slice().reverse();
   assert.ok(decodeBlockRecordBytes(encodeBlockRecord(rec)).value);
@@ -498,11 +521,18 @@ test('9.2: repeated metering keys, uint32 keys, uint8 role; 9.3 role 9 and a sho
   const { rec, r, e } = findEvent('v3-component-versions', 'set-execution-metering-parameters');
   const at = `payload.results[${r}].serviceEvents[${e}].event.params`;
   const ev = rec.payload.results[r].serviceEvents[e].event as any;
-  ev.params.effortWeights = [[1, 2], [3, 4], [1, 5]];
+  ev.params.effortWeights = [
+    [1, 2],
+    [3, 4],
+    [1, 5],
+  ];
   let err = decodeErr(encodeBlockRecord(rec));
   assert.deepEqual([err.field, err.cause], [`${at}.effortWeights[2]`, 'repeated weight key 1']);
   ev.params.effortWeights = [[1, 2]];
-  ev.params.memoryWeights = [[0, 0], [0, 0]];
+  ev.params.memoryWeights = [
+    [0, 0],
+    [0, 0],
+  ];
   err = decodeErr(encodeBlockRecord(rec));
   assert.equal(err.field, `${at}.memoryWeights[1]`);
   ev.params.memoryWeights = [[0xffffffff, 2n ** 64n - 1n]];
@@ -512,8 +542,10 @@ test('9.2: repeated metering keys, uint32 keys, uint8 role; 9.3 role 9 and a sho
   const wide = withField(S.SetMeteringParameters, ['params', 'memoryWeights'], S.list(S.pair(S.u64, S.u64)));
   const w = new ByteWriter();
   encodeRecord(w, ev, wide);
-  assert.throws(() => decodeRecord(w.toBytes(), 0, w.pos, S.SetMeteringParameters), (x: unknown) =>
-    x instanceof DecodeError && x.field === 'params.memoryWeights[0][0]' && /out of range for uint32/.test(x.cause));
+  assert.throws(
+    () => decodeRecord(w.toBytes(), 0, w.pos, S.SetMeteringParameters),
+    (x: unknown) => x instanceof DecodeError && x.field === 'params.memoryWeights[0][0]' && /out of range for uint32/.test(x.cause),
+  );
 
   const s = findEvent('epoch-lifecycle-same-block', 'setup');
   const setup = s.rec.payload.results[s.r].serviceEvents[s.e].event as any;
@@ -525,8 +557,10 @@ test('9.2: repeated metering keys, uint32 keys, uint8 role; 9.3 role 9 and a sho
   assert.throws(() => encodeBlockRecord(s.rec), /uint8/); // the encoder refuses out-of-range values
   const w2 = new ByteWriter();
   encodeRecord(w2, setup.participants[0], withField(S.Participant, ['role'], S.u64));
-  assert.throws(() => decodeRecord(w2.toBytes(), 0, w2.pos, S.Participant), (x: unknown) =>
-    x instanceof DecodeError && x.field === 'role' && x.cause === 'value 256 out of range for uint8 (0..255)');
+  assert.throws(
+    () => decodeRecord(w2.toBytes(), 0, w2.pos, S.Participant),
+    (x: unknown) => x instanceof DecodeError && x.field === 'role' && x.cause === 'value 256 out of range for uint8 (0..255)',
+  );
 });
 
 test('9.6: unknown service events get a generic body; maps, floats and negative integers in it are errors', () => {
@@ -542,7 +576,12 @@ test('9.6: unknown service events get a generic body; maps, floats and negative 
   assert.equal(hex(encodeBlockRecord(r.value)), hex(bytes));
   // generic bodies: a map, a float, a negative integer, an ext (spliced in for the `true`)
   const at = `payload.results[${ri}].serviceEvents[0].event`;
-  for (const [bad, field] of [['81 a1 61 01', `${at}[3]`], ['cb 3ff0000000000000', `${at}[3]`], ['ff', `${at}[3]`], ['d4 01 00', `${at}[3]`]] as const) {
+  for (const [bad, field] of [
+    ['81 a1 61 01', `${at}[3]`],
+    ['cb 3ff0000000000000', `${at}[3]`],
+    ['ff', `${at}[3]`],
+    ['d4 01 00', `${at}[3]`],
+  ] as const) {
     const mutated = replaceOnce(bytes, unhex('a3 74776f c4 01 03 c3 c2'), concat(unhex('a3 74776f c4 01 03'), unhex(bad), unhex('c2')));
     const e = decodeErr(mutated);
     assert.equal(e.field, field, bad);
@@ -571,8 +610,10 @@ test('9.2: duplicate and unknown map keys; the archive header checks (a bad head
   }
   w.str('chainId');
   w.str('other');
-  assert.throws(() => decodeRecord(w.toBytes(), 0, w.pos, S.SporkParams), (x: unknown) =>
-    x instanceof DecodeError && /duplicate map key "chainId"/.test(x.cause));
+  assert.throws(
+    () => decodeRecord(w.toBytes(), 0, w.pos, S.SporkParams),
+    (x: unknown) => x instanceof DecodeError && /duplicate map key "chainId"/.test(x.cause),
+  );
   // unknown key, missing key, non-str key
   const mapOf = (entries: [string | number, (w: ByteWriter) => void][]) => {
     w.reset();
@@ -595,13 +636,22 @@ test('9.2: duplicate and unknown map keys; the archive header checks (a bad head
   };
   assert.deepEqual(decodeArchiveHeaderBytes(hdr('spork-archive', 1)).params, root.params);
   const headerErr = (b: Uint8Array, re: RegExp) =>
-    assert.throws(() => decodeArchiveHeaderBytes(b), (x: unknown) => x instanceof ArchiveHeaderError && re.test(x.message));
+    assert.throws(
+      () => decodeArchiveHeaderBytes(b),
+      (x: unknown) => x instanceof ArchiveHeaderError && re.test(x.message),
+    );
   headerErr(hdr('spork-archive', 2), /unsupported archive version 2/);
   headerErr(hdr('spork-archiv', 1), /format/);
   headerErr(hdr('spork-archive', 1, ['version', (x) => x.uint(1)]), /duplicate map key "version"/);
   headerErr(hdr('spork-archive', 1, ['comment', (x) => x.str('hi')]), /unknown key "comment"/);
   headerErr(hdr('spork-archive', 1, [7, (x) => x.nil()]), /map key/);
-  headerErr(mapOf([['format', (x) => x.str('spork-archive')], ['version', (x) => x.uint(1)]]), /missing key "root"/);
+  headerErr(
+    mapOf([
+      ['format', (x) => x.str('spork-archive')],
+      ['version', (x) => x.uint(1)],
+    ]),
+    /missing key "root"/,
+  );
   headerErr(unhex('93 01 02 03'), /ArchiveHeader \(map\)/);
   headerErr(concat(hdr('spork-archive', 1), unhex('00')), /trailing/);
   // the reader: a bad header throws before any block
@@ -613,7 +663,9 @@ test('9.2: duplicate and unknown map keys; the archive header checks (a bad head
   await assert.rejects(new ArchiveReader(file).readHeader(), ArchiveHeaderError);
   // optional epochEvents keys may be absent (read as null) and are written back as nil
   const ee: any = { ...root.epochEvents };
-  const entries = S.EpochEvents.fields.filter(([k]) => ee[k] !== null).map(([k, kind]) => [k, (x: ByteWriter) => encodeRecord(x, ee[k], kind)] as [string, (w: ByteWriter) => void]);
+  const entries = S.EpochEvents.fields
+    .filter(([k]) => ee[k] !== null)
+    .map(([k, kind]) => [k, (x: ByteWriter) => encodeRecord(x, ee[k], kind)] as [string, (w: ByteWriter) => void]);
   const sparse = mapOf(entries);
   const dec = decodeRecord(sparse, 0, sparse.length, S.EpochEvents);
   assert.deepEqual(dec, root.epochEvents);
@@ -688,9 +740,20 @@ test('reader resume: position after the header, resumeAt a record boundary conti
 // JSON vectors through the archive codec
 
 const JSON_KINDS: Record<string, Kind> = {
-  qc: S.QC, tc: S.TimeoutCertificate, header: S.Header, guarantee: S.Guarantee, seal: S.Seal, receiptStub: S.ReceiptStub,
-  chunk: S.Chunk, result: S.Result, serviceEvent: S.event, setup: S.EpochSetup, commit: S.EpochCommit, recover: S.EpochRecover,
-  kvStore: S.KVStore, epochState: S.EpochState,
+  qc: S.QC,
+  tc: S.TimeoutCertificate,
+  header: S.Header,
+  guarantee: S.Guarantee,
+  seal: S.Seal,
+  receiptStub: S.ReceiptStub,
+  chunk: S.Chunk,
+  result: S.Result,
+  serviceEvent: S.event,
+  setup: S.EpochSetup,
+  commit: S.EpochCommit,
+  recover: S.EpochRecover,
+  kvStore: S.KVStore,
+  epochState: S.EpochState,
 };
 
 test('vectors: every ids.json / blocks.json value survives JSON -> model -> archive bytes -> model -> JSON', () => {
@@ -719,7 +782,7 @@ test('vectors: every ids.json / blocks.json value survives JSON -> model -> arch
 // property test
 
 const ALL_KINDS: [string, Kind][] = [
-  ...Object.entries(S).filter(([, v]) => v && typeof v === 'object' && 'k' in v && (v.k === 'rec' || v.k === 'map')) as [string, Kind][],
+  ...(Object.entries(S).filter(([, v]) => v && typeof v === 'object' && 'k' in v && (v.k === 'rec' || v.k === 'map')) as [string, Kind][]),
   ['event', S.event],
   ['generic', S.generic],
   ['list(event)', S.list(S.event)],

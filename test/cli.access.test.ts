@@ -7,12 +7,15 @@ import { tempDir } from './helpers/tmp.js';
 
 const fixture = (name: string) => new URL(`../../test/fixtures/${name}`, import.meta.url).pathname;
 
-test('ACCESS 7.4: import-root refuses flow-go\'s fixture on root check 4 naming both result ids, exit 2; the -sec0 variant is accepted, exit 0', () => {
+test("ACCESS 7.4: import-root refuses flow-go's fixture on root check 4 naming both result ids, exit 2; the -sec0 variant is accepted, exit 0", () => {
   const t = tempDir();
   try {
     let r = cli(['import-root', fixture('flow-go/snapshot-fixture1.json'), '--db', join(t.dir, 'a')]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /root snapshot refused: check 4: rootSeal\.resultId 77da394347683bc3c80a2abde5f1a3c405d8f6d1ba66b5fa301aade4fc6c0b95 != ID\(rootResult\) b8da2633323ff263cc0bcf3c4224fc29054bc1226d86ac3c3ae4a7c6ca90d6e0/);
+    assert.match(
+      r.stderr,
+      /root snapshot refused: check 4: rootSeal\.resultId 77da394347683bc3c80a2abde5f1a3c405d8f6d1ba66b5fa301aade4fc6c0b95 != ID\(rootResult\) b8da2633323ff263cc0bcf3c4224fc29054bc1226d86ac3c3ae4a7c6ca90d6e0/,
+    );
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     r = cli(['import-root', fixture('flow-go/snapshot-fixture1-sec0.json'), '--db', join(t.dir, 'b'), '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -25,7 +28,10 @@ test('ACCESS 7.4: import-root refuses flow-go\'s fixture on root check 4 naming 
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout);
     assert.equal(s.blocks, 0);
-    assert.deepEqual(s.versionMap.map((v: any) => [v.fromHeight, v.toHeight, v.protocolStateVersion]), [[0, 0, 1]]);
+    assert.deepEqual(
+      s.versionMap.map((v: any) => [v.fromHeight, v.toHeight, v.protocolStateVersion]),
+      [[0, 0, 1]],
+    );
     // a second, different root into the same store is refused
     r = cli(['import-root', fixture('access/root-snapshot.json'), '--db', join(t.dir, 'b')]);
     assert.equal(r.code, 2);

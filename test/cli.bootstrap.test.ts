@@ -74,7 +74,20 @@ test('SPEC 5.4 bootstrap-check --json: the SPEC 5.4 keys first, then the added f
   const r = await run(['bootstrap-check', ARCHIVE, '--binary', '0.38.1', '--json', '--threads', '0']);
   assert.equal(r.code, 1, r.stderr);
   const { ranges, ...a } = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(a), ['binary', 'normalized', 'fromHeight', 'toHeight', 'mayExecute', 'silentForkRisk', 'unknown', 'componentMismatch', 'verdict', 'belowRequired', 'finalizedRange', 'outsideFinalizedRange']);
+  assert.deepEqual(Object.keys(a), [
+    'binary',
+    'normalized',
+    'fromHeight',
+    'toHeight',
+    'mayExecute',
+    'silentForkRisk',
+    'unknown',
+    'componentMismatch',
+    'verdict',
+    'belowRequired',
+    'finalizedRange',
+    'outsideFinalizedRange',
+  ]);
   assert.deepEqual(
     ranges.map((x: any) => [x.fromHeight, x.toHeight, ...x.reasons, x.requiredVersion ?? x.nextBoundary?.version ?? null]),
     [
@@ -175,7 +188,10 @@ test('SPEC 5.4 component check (sample.spork): v0.42.1 with 0.0,1.0 fails only t
   const rows = tableRows(human.stdout);
   assert.ok(rows.includes('90002000 90002126 execution component version 1.2 not supported'), rows.join('\n'));
   assert.ok(rows.includes('90002425 90002500 execution component version 1.2 not supported'), rows.join('\n'));
-  assert.ok(rows.includes('90002127 90002424 at/above the next boundary 0.42.1 (height 90002425): silent-fork risk + execution component version 1.2 not supported'), rows.join('\n'));
+  assert.ok(
+    rows.includes('90002127 90002424 at/above the next boundary 0.42.1 (height 90002425): silent-fork risk + execution component version 1.2 not supported'),
+    rows.join('\n'),
+  );
   assert.equal(json.code, 1);
   assert.deepEqual(json.json.belowRequired, []);
   assert.deepEqual(json.json.componentMismatch, [span(90001493, 90002500)]);
@@ -188,7 +204,10 @@ test('SPEC 5.4 below R(h) (sample.spork): v0.41.0 is below 0.42.0 and 0.42.1; JS
     checkSample('--binary', 'v0.41.0', '--from', '90001990', '--json'),
   ]);
   assert.equal(human.code, 1, human.stderr);
-  assert.equal(human.stdout.split('\n')[0], 'v0.41.0 (0.41.0) must NOT execute the whole range 90001990..90002500: below the required version at 90002000..90002500');
+  assert.equal(
+    human.stdout.split('\n')[0],
+    'v0.41.0 (0.41.0) must NOT execute the whole range 90001990..90002500: below the required version at 90002000..90002500',
+  );
   assert.deepEqual(tableRows(human.stdout), [
     '90001990 90001999 may execute',
     '90002000 90002424 below required version 0.42.0',
@@ -208,7 +227,10 @@ test('SPEC 5.4 overrides with SPEC 5.2 step 3: an overridden first boundary of t
   assert.equal(json.code, 1, json.stderr);
   assert.deepEqual(json.json.silentForkRisk, []);
   assert.deepEqual(json.json.unknown, [span(1000, 1009)]);
-  assert.deepEqual(json.json.ranges.map((x: any) => x.reasons), [['unknown-overridden']]);
+  assert.deepEqual(
+    json.json.ranges.map((x: any) => x.reasons),
+    [['unknown-overridden']],
+  );
   assert.equal(
     human.stdout.split('\n')[0],
     '0.38.1-rc.1 must NOT execute the whole range 1000..1009: required version unknown (its boundaries are overridden, no fall-back) at 1000..1009',
@@ -229,10 +251,16 @@ test('SPEC 5.4 range: --from/--to beyond the finalized range say "outside the fi
   assert.deepEqual(json.json.finalizedRange, span(1000, 1049));
   assert.deepEqual(json.json.mayExecute, [span(1045, 1049)]);
   assert.equal(human.code, 1);
-  assert.equal(human.stdout.split('\n')[0], '0.39.0 must NOT execute the whole range 1045..1060: required version unknown at 1050..1060 (outside the finalized range 1000..1049)');
+  assert.equal(
+    human.stdout.split('\n')[0],
+    '0.39.0 must NOT execute the whole range 1045..1060: required version unknown at 1050..1060 (outside the finalized range 1000..1049)',
+  );
   assert.deepEqual(tableRows(human.stdout), ['1045 1049 may execute', '1050 1060 R(h) unknown: outside the finalized range 1000..1049']);
   assert.equal(beyond.code, 1);
-  assert.equal(beyond.stdout.split('\n')[0], '0.39.0 must NOT execute the whole range 2000..3000: required version unknown at 2000..3000 (outside the finalized range 1000..1049)');
+  assert.equal(
+    beyond.stdout.split('\n')[0],
+    '0.39.0 must NOT execute the whole range 2000..3000: required version unknown at 2000..3000 (outside the finalized range 1000..1049)',
+  );
 });
 
 test('SPEC 5.4 range: an inverted range is bad usage (exit 2), also when a default end inverts it', async () => {

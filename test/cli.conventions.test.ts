@@ -63,11 +63,17 @@ test('progress: off a terminal, timestamped log lines with %, rate, ETA and elap
     const lines = r.stderr.trimEnd().split('\n');
     const importLine = lines.find((l) => / import: \d+\.\d% /.test(l));
     assert.ok(importLine, r.stderr);
-    assert.match(importLine!, /^\d{4}-\d\d-\d\dT\S+Z import: \d+\.\d% [\d.]+ (B|KB|MB)\/[\d.]+ MB, [\d.]+ (KB|MB|GB)\/s, (ETA [\d.]+s|ETA -), elapsed [\d.]+s$/);
+    assert.match(
+      importLine!,
+      /^\d{4}-\d\d-\d\dT\S+Z import: \d+\.\d% [\d.]+ (B|KB|MB)\/[\d.]+ MB, [\d.]+ (KB|MB|GB)\/s, (ETA [\d.]+s|ETA -), elapsed [\d.]+s$/,
+    );
     const replayLine = lines.find((l) => / replay: \d+\.\d% /.test(l));
     assert.ok(replayLine, r.stderr);
     assert.match(replayLine!, /replay: \d+\.\d% [\d.]+k?\/2\.55k blocks, [\d.]+k? blocks\/s, (ETA [\d.]+s|ETA -), elapsed [\d.]+s$/);
-    assert.ok(lines.some((l) => / replay: done 2\.55k blocks in [\d.]+s \([\d.]+k? blocks\/s\)$/.test(l)), r.stderr);
+    assert.ok(
+      lines.some((l) => / replay: done 2\.55k blocks in [\d.]+s \([\d.]+k? blocks\/s\)$/.test(l)),
+      r.stderr,
+    );
     assert.doesNotMatch(r.stderr, /bytes\/s/);
     const quiet = run(['replay', '--db', db, '--full', '--quiet'], { SPORK_REPLAY_LOG_EVERY_MS: '1' });
     assert.equal(quiet.stderr, '');
@@ -80,8 +86,8 @@ test('help: every command has Examples, an Exit codes footer, defaults shown; se
   for (const c of COMMANDS) {
     const r = cli([c, '--help']);
     assert.equal(r.code, 0, c);
-    assert.match(r.stdout, /\nExamples:\n  (spork-replay|curl) /, c);
-    assert.match(r.stdout, /\nExit codes:\n  0  .+\n  1  .+\n  2  bad usage or input/, c);
+    assert.match(r.stdout, /\nExamples:\n {2}(spork-replay|curl) /, c);
+    assert.match(r.stdout, /\nExit codes:\n {2}0 {2}.+\n {2}1 {2}.+\n {2}2 {2}bad usage or input/, c);
     assert.match(r.stdout, /--json/, `${c} has --json`);
     assert.match(r.stdout, /--quiet/, `${c} has --quiet`);
     assert.doesNotMatch(r.stdout, /SPEC|ACCESS\.md/, `${c}: users have no SPEC`);
@@ -130,7 +136,11 @@ test('--json on export, report and stats; --quiet keeps stderr empty', () => {
     assert.equal(page.blocks, 2546);
     assert.equal(page.finalizedHeight, 90002500);
     assert.ok(existsSync(page.html));
-    for (const args of [['versions', '--db', db], ['bootstrap-check', '--db', db, '--binary', '0.42.1'], ['stats', '--db', db]]) {
+    for (const args of [
+      ['versions', '--db', db],
+      ['bootstrap-check', '--db', db, '--binary', '0.42.1'],
+      ['stats', '--db', db],
+    ]) {
       const q = run([...args, '--quiet'], { SPORK_REPLAY_LOG_EVERY_MS: '1' });
       assert.equal(q.stderr, '', args[0]);
     }
@@ -175,7 +185,10 @@ test('a store that already holds another archive: one warning naming it; long co
     assert.equal(r.code, 1);
     const warnings = r.stderr.split('\n').filter((l) => l.includes('warning'));
     assert.equal(warnings.length, 1, r.stderr);
-    assert.match(warnings[0]!, /^spork-replay: warning: the store .* also holds the records of 1 other archive \(sha256 [0-9a-f]{16}\): the replay covers their union/);
+    assert.match(
+      warnings[0]!,
+      /^spork-replay: warning: the store .* also holds the records of 1 other archive \(sha256 [0-9a-f]{16}\): the replay covers their union/,
+    );
     const conflicts = r.stdout.split('\n').find((l) => l.includes('finality conflicts'))!;
     assert.match(conflicts, /finality conflicts\s+1448 \(first two-finalized@90001053, last two-finalized@90002500; /);
     assert.ok(conflicts.length < 200, 'one short line');
@@ -219,7 +232,10 @@ test('a closed pipe ends the output quietly (inspect --json | head -1)', () => {
   try {
     const db = join(t.dir, 'db');
     assert.equal(run(['replay', SAMPLE, '--db', db, '--quiet']).code, 0);
-    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" inspect --db "${db}" 90001000 --json | head -1`], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" inspect --db "${db}" 90001000 --json | head -1`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.stdout, '{\n');
     assert.equal(r.stderr, '');
     assert.ok(r.status === 0 || r.status === 141, `exit ${r.status}`);

@@ -49,7 +49,10 @@ test('CLI: replay exits 0 on a clean spork and 1 on findings; --json prints the 
     r = cli(['replay', vectorPath('scenarios/fault-verdicts.spork'), '--report', report, '--quiet', '--threads', '0']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /first invalid finalized/);
-    const lines = readFileSync(report, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(report, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 21);
     assert.equal(lines[20].type, 'summary');
   } finally {

@@ -59,7 +59,10 @@ test('issue 3/4: every injected fault is found, nothing else; reports equal for 
   assert.equal(checked, 16);
   for (const b of blocks) {
     if (b.verdict === 'ok' || b.verdict === 'descends-from-invalid') continue;
-    assert.ok(manifest.faults.some((f: any) => f.id === b.id), `unexpected ${b.verdict} at ${b.height}`);
+    assert.ok(
+      manifest.faults.some((f: any) => f.id === b.id),
+      `unexpected ${b.verdict} at ${b.height}`,
+    );
   }
 });
 

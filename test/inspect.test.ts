@@ -161,13 +161,10 @@ test('diffJson: objects by key, arrays by index, kind changes as one entry', () 
     { kv: { a: 1, u: null, gone: 2 }, epoch: { ext: [{ f: 1 }] } },
     { kv: { a: 2, u: { x: 1 }, new: 3 }, epoch: { ext: [{ f: 1 }, { f: 2 }] } },
   );
-  assert.deepEqual(d.map((x) => x.text), [
-    'kv.a: 1 -> 2',
-    'kv.u: null -> {"x":1}',
-    'kv.gone: removed 2',
-    'kv.new: added 3',
-    'epoch.ext[1]: added {"f":2}',
-  ]);
+  assert.deepEqual(
+    d.map((x) => x.text),
+    ['kv.a: 1 -> 2', 'kv.u: null -> {"x":1}', 'kv.gone: removed 2', 'kv.new: added 3', 'epoch.ext[1]: added {"f":2}'],
+  );
 });
 
 test('CLI inspect: --json by height, --all, unknown block exits 2', () => {
@@ -177,7 +174,10 @@ test('CLI inspect: --json by height, --all, unknown block exits 2', () => {
   assert.equal(JSON.parse(r.stdout).id, MAIN_503);
   r = cli(['inspect', archive, '503', '--all', '--json', '--threads', '0']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout).map((x: any) => x.id), [FORK_503, MAIN_503]);
+  assert.deepEqual(
+    JSON.parse(r.stdout).map((x: any) => x.id),
+    [FORK_503, MAIN_503],
+  );
   r = cli(['inspect', archive, '506', '--threads', '0']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /kv\.version: 2 -> 3/);

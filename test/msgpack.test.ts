@@ -1,14 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ByteWriter,
-  scanValue,
-  scanInfo,
-  SCAN_TRUNCATED,
-  SCAN_RESERVED_C1,
-  SCAN_LENGTH_PAST_END,
-  utf8Length,
-} from '../src/model/msgpack.js';
+import { ByteWriter, scanValue, scanInfo, SCAN_TRUNCATED, SCAN_RESERVED_C1, SCAN_LENGTH_PAST_END, utf8Length } from '../src/model/msgpack.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -41,7 +33,12 @@ test('writer: unsigned integers in the shortest unsigned form (number and bigint
     [300n, 'cd012c'],
     [2n ** 32n - 1n, 'ceffffffff'],
   ];
-  for (const [v, want] of cases) assert.equal(written((w) => w.uint(v)), want, `uint(${v})`);
+  for (const [v, want] of cases)
+    assert.equal(
+      written((w) => w.uint(v)),
+      want,
+      `uint(${v})`,
+    );
   assert.throws(() => written((w) => w.uint(-1)));
   assert.throws(() => written((w) => w.uint(1.5)));
   assert.throws(() => written((w) => w.uint(2 ** 53)));
@@ -51,7 +48,10 @@ test('writer: unsigned integers in the shortest unsigned form (number and bigint
 
 test('writer: shortest str, bin, array and map headers; nil and bools', () => {
   const s = (n: number) => 'a'.repeat(n);
-  assert.equal(written((w) => w.str('')), 'a0');
+  assert.equal(
+    written((w) => w.str('')),
+    'a0',
+  );
   assert.equal(written((w) => w.str(s(31))).slice(0, 2), 'bf');
   assert.equal(written((w) => w.str(s(32))).slice(0, 4), 'd920');
   assert.equal(written((w) => w.str(s(255))).slice(0, 4), 'd9ff');
@@ -59,22 +59,58 @@ test('writer: shortest str, bin, array and map headers; nil and bools', () => {
   assert.equal(written((w) => w.str(s(65535))).slice(0, 6), 'daffff');
   assert.equal(written((w) => w.str(s(65536))).slice(0, 10), 'db00010000');
   // non-ASCII: header from the UTF-8 byte length
-  assert.equal(written((w) => w.str('é')), 'a2c3a9');
-  assert.equal(written((w) => w.str('😀')), 'a4f09f9880');
+  assert.equal(
+    written((w) => w.str('é')),
+    'a2c3a9',
+  );
+  assert.equal(
+    written((w) => w.str('😀')),
+    'a4f09f9880',
+  );
   assert.equal(written((w) => w.str('中'.repeat(11))).slice(0, 4), 'd921'); // 33 bytes
-  assert.equal(written((w) => w.str('\ufeffx')), 'a4efbbbf78');
-  assert.equal(written((w) => w.bin(new Uint8Array(0))), 'c400');
+  assert.equal(
+    written((w) => w.str('\ufeffx')),
+    'a4efbbbf78',
+  );
+  assert.equal(
+    written((w) => w.bin(new Uint8Array(0))),
+    'c400',
+  );
   assert.equal(written((w) => w.bin(new Uint8Array(255))).slice(0, 4), 'c4ff');
   assert.equal(written((w) => w.bin(new Uint8Array(256))).slice(0, 6), 'c50100');
   assert.equal(written((w) => w.bin(new Uint8Array(65536))).slice(0, 10), 'c600010000');
-  assert.equal(written((w) => w.arrayHeader(0)), '90');
-  assert.equal(written((w) => w.arrayHeader(15)), '9f');
-  assert.equal(written((w) => w.arrayHeader(16)), 'dc0010');
-  assert.equal(written((w) => w.arrayHeader(65536)), 'dd00010000');
-  assert.equal(written((w) => w.mapHeader(15)), '8f');
-  assert.equal(written((w) => w.mapHeader(16)), 'de0010');
-  assert.equal(written((w) => w.mapHeader(65536)), 'df00010000');
-  assert.equal(written((w) => (w.nil(), w.bool(false), w.bool(true))), 'c0c2c3');
+  assert.equal(
+    written((w) => w.arrayHeader(0)),
+    '90',
+  );
+  assert.equal(
+    written((w) => w.arrayHeader(15)),
+    '9f',
+  );
+  assert.equal(
+    written((w) => w.arrayHeader(16)),
+    'dc0010',
+  );
+  assert.equal(
+    written((w) => w.arrayHeader(65536)),
+    'dd00010000',
+  );
+  assert.equal(
+    written((w) => w.mapHeader(15)),
+    '8f',
+  );
+  assert.equal(
+    written((w) => w.mapHeader(16)),
+    'de0010',
+  );
+  assert.equal(
+    written((w) => w.mapHeader(65536)),
+    'df00010000',
+  );
+  assert.equal(
+    written((w) => (w.nil(), w.bool(false), w.bool(true))),
+    'c0c2c3',
+  );
 });
 
 test('writer: grows from a tiny buffer and keeps earlier bytes', () => {
@@ -94,17 +130,53 @@ test('writer: grows from a tiny buffer and keeps earlier bytes', () => {
 
 test('utf8Length matches TextEncoder (including lone surrogates)', () => {
   const enc = new TextEncoder();
-  for (const s of ['', 'abc', 'é', '中文', '😀x', '\ud800', 'a\udc00b', '\ud83d', '\ufeff']) assert.equal(utf8Length(s), enc.encode(s).length, JSON.stringify(s));
+  for (const s of ['', 'abc', 'é', '中文', '😀x', '\ud800', 'a\udc00b', '\ud83d', '\ufeff'])
+    assert.equal(utf8Length(s), enc.encode(s).length, JSON.stringify(s));
 });
 
 test('scanner: finds the end of every kind of value', () => {
   const vals = [
-    '00', '7f', 'e0', 'ff', 'c0', 'c2', 'c3', 'cc01', 'cd0102', 'ce01020304', 'cf0102030405060708',
-    'd0ff', 'd1ffff', 'd2ffffffff', 'd3ffffffffffffffff', 'ca00000000', 'cb0000000000000000',
-    'a0', 'a3616263', 'd903616263', 'da0003616263', 'db00000003616263',
-    'c40101', 'c5000101', 'c60000000101', 'd40101', 'd5010102', 'd60101020304', 'd7010102030405060708',
-    'd801' + '00'.repeat(16), 'c70201aabb', 'c8000201aabb', 'c900000002' + '01aabb',
-    '90', '9201c0', 'dc000201c0', 'dd0000000201c0', '80', '81a16101', 'de0001a16101', 'df00000001a16101',
+    '00',
+    '7f',
+    'e0',
+    'ff',
+    'c0',
+    'c2',
+    'c3',
+    'cc01',
+    'cd0102',
+    'ce01020304',
+    'cf0102030405060708',
+    'd0ff',
+    'd1ffff',
+    'd2ffffffff',
+    'd3ffffffffffffffff',
+    'ca00000000',
+    'cb0000000000000000',
+    'a0',
+    'a3616263',
+    'd903616263',
+    'da0003616263',
+    'db00000003616263',
+    'c40101',
+    'c5000101',
+    'c60000000101',
+    'd40101',
+    'd5010102',
+    'd60101020304',
+    'd7010102030405060708',
+    'd801' + '00'.repeat(16),
+    'c70201aabb',
+    'c8000201aabb',
+    'c900000002' + '01aabb',
+    '90',
+    '9201c0',
+    'dc000201c0',
+    'dd0000000201c0',
+    '80',
+    '81a16101',
+    'de0001a16101',
+    'df00000001a16101',
     '92 92 01 02 81 a1 61 93 c0 c2 c3', // nested
   ];
   for (const v of vals) {

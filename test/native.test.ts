@@ -97,18 +97,19 @@ test('native baseline reproduces the TS integrity stage on fault-verdicts.spork'
         const n = native(dir, '--threads', threads, '--walk', walk);
         const label = `native --threads ${threads} --walk ${walk}`;
         assert.equal(n.blocks + n.orphans, ts.size, `${label}: records`);
-        assert.deepEqual(
-          { idm: n.idMismatches, pm: n.payloadMismatches, de: n.decodeErrors },
-          { idm, pm, de },
-          `${label}: mismatch and decode-error counts`,
-        );
+        assert.deepEqual({ idm: n.idMismatches, pm: n.payloadMismatches, de: n.decodeErrors }, { idm, pm, de }, `${label}: mismatch and decode-error counts`);
         assert.equal(n.sample.length, 16, `${label}: sample size`);
         for (const s of n.sample) {
           const expected = ts.get(s.id!);
           const got = s.computedId === null ? 'decode-error' : `${s.computedId} ${s.payloadHash}`;
           assert.equal(got, expected, `${label}: sample ${s.id}`);
         }
-        if (walk === 'order') assert.deepEqual(n.sample.map((s) => s.id), firstInOrder, `${label}: sample is the first 16 in report order`);
+        if (walk === 'order')
+          assert.deepEqual(
+            n.sample.map((s) => s.id),
+            firstInOrder,
+            `${label}: sample is the first 16 in report order`,
+          );
       }
     }
     // every record, both walks

@@ -4,13 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SealedVersionBeacon, U64, VersionBeacon } from '../src/model/types.js';
 import { VersionIndex, type SealedBeaconInput, type Span } from '../src/protocol/versions/beacons.js';
-import {
-  checkBootstrap,
-  explainBootstrap,
-  type BootstrapQuery,
-  type BootstrapRange,
-  type ComponentRun,
-} from '../src/protocol/versions/bootstrap.js';
+import { checkBootstrap, explainBootstrap, type BootstrapQuery, type BootstrapRange, type ComponentRun } from '../src/protocol/versions/bootstrap.js';
 
 function beacon(sequence: number, ...boundaries: [number, string][]): VersionBeacon {
   return { sequence, boundaries: boundaries.map(([blockHeight, version]) => ({ blockHeight, version })) };
@@ -123,7 +117,11 @@ test('SPEC 5.4 component check: exact(h) with an unsupported component is a comp
 test('SPEC 5.4 component check with silent-fork risk: both reasons on one range', () => {
   const runs: ComponentRun[] = [{ fromHeight: 100, toHeight: 130, executionComponentVersion: '2.0', cadenceComponentVersion: '1.0' }];
   const a = explain(simple(), { binary: '1.2.0', supportedComponents: ['1.0'] }, runs);
-  assert.deepEqual(reasons(a.ranges), ['100..109 silent-fork-risk,component-mismatch', '110..119 silent-fork-risk,component-mismatch', '120..130 component-mismatch']);
+  assert.deepEqual(reasons(a.ranges), [
+    '100..109 silent-fork-risk,component-mismatch',
+    '110..119 silent-fork-risk,component-mismatch',
+    '120..130 component-mismatch',
+  ]);
   assert.deepEqual(a.silentForkRisk, [r(100, 119)]);
   assert.deepEqual(a.mayExecute, []);
 });

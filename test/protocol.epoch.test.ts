@@ -3,16 +3,7 @@ import assert from 'node:assert/strict';
 import type { EpochSetup, ServiceEvent, U64 } from '../src/model/types.js';
 import { Role } from '../src/model/types.js';
 import { setupId, commitId } from '../src/model/ids.js';
-import {
-  chooseMode,
-  commitProblem,
-  epochFinalView,
-  epochMachine,
-  epochNothingDue,
-  phase,
-  randomBeaconThreshold,
-  setupProblem,
-} from '../src/protocol/epoch.js';
+import { chooseMode, commitProblem, epochFinalView, epochMachine, epochNothingDue, phase, randomBeaconThreshold, setupProblem } from '../src/protocol/epoch.js';
 import type { EpochResult } from '../src/protocol/epoch.js';
 import type { ProtocolSnapshot } from '../src/protocol/evolve.js';
 import {
@@ -66,10 +57,19 @@ test('4.4 phase: staking, setup, committed, fallback, fallback with a committed 
   assert.equal(phase(snap({ fallbackTriggered: true, next: 'committed' }).epoch), 'committed');
 });
 
-test('4.4 finalView: the last extension\'s finalView, else the setup\'s', () => {
+test("4.4 finalView: the last extension's finalView, else the setup's", () => {
   const p = snap();
   assert.equal(epochFinalView(p.epoch, p.events), 1999);
-  const q = snap({ current: { setup: CUR_SETUP, commit: CUR_COMMIT, extensions: [{ firstView: 2000, finalView: 2599 }, { firstView: 2600, finalView: 3199 }] } });
+  const q = snap({
+    current: {
+      setup: CUR_SETUP,
+      commit: CUR_COMMIT,
+      extensions: [
+        { firstView: 2000, finalView: 2599 },
+        { firstView: 2600, finalView: 3199 },
+      ],
+    },
+  });
   assert.equal(epochFinalView(q.epoch, q.events), 3199);
 });
 
@@ -197,11 +197,7 @@ test('4.6 setup: rejected (triggering fallback) when next exists, counter or fir
     [snap({ next: 'setup' }), NEXT_SETUP, '4.6.setup.next-present'],
     [snap(), mkSetup({ counter: 7, firstView: 2000, finalView: 2999 }), '4.6.setup.counter'],
     [snap(), mkSetup({ counter: 6, firstView: 2001, finalView: 2999 }), '4.6.setup.first-view'],
-    [
-      snap({ current: { setup: CUR_SETUP, commit: CUR_COMMIT, extensions: [{ firstView: 2000, finalView: 2599 }] } }),
-      NEXT_SETUP,
-      '4.6.setup.first-view',
-    ],
+    [snap({ current: { setup: CUR_SETUP, commit: CUR_COMMIT, extensions: [{ firstView: 2000, finalView: 2599 }] } }), NEXT_SETUP, '4.6.setup.first-view'],
     [snap(), setupAfter(1999, { targetDuration: 0 }), '4.6.well-formed.target-duration'],
   ];
   for (const [p, s, rule] of cases) {
@@ -249,10 +245,42 @@ test('4.6 well-formed setup: each rule', () => {
     [{ assignments: [] }, '4.6.well-formed.clusters'],
     [{ assignments: [[nodeId(1), nodeId(2)], [], [nodeId(3), nodeId(4)]] }, '4.6.well-formed.empty-cluster'],
     [{ assignments: [[nodeId(1), nodeId(2)], [nodeId(3)]] }, '4.6.well-formed.unassigned'],
-    [{ assignments: [[nodeId(1), nodeId(2), nodeId(3)], [nodeId(3), nodeId(4)]] }, '4.6.well-formed.cluster-twice'],
-    [{ assignments: [[nodeId(2), nodeId(1)], [nodeId(3), nodeId(4)]] }, '4.6.well-formed.cluster-order'],
-    [{ assignments: [[nodeId(1), nodeId(2)], [nodeId(3), nodeId(4), nodeId(99)]] }, '4.6.well-formed.cluster-unknown'],
-    [{ assignments: [[nodeId(1), nodeId(2)], [nodeId(3), nodeId(4), nodeId(10)]] }, '4.6.well-formed.cluster-member'],
+    [
+      {
+        assignments: [
+          [nodeId(1), nodeId(2), nodeId(3)],
+          [nodeId(3), nodeId(4)],
+        ],
+      },
+      '4.6.well-formed.cluster-twice',
+    ],
+    [
+      {
+        assignments: [
+          [nodeId(2), nodeId(1)],
+          [nodeId(3), nodeId(4)],
+        ],
+      },
+      '4.6.well-formed.cluster-order',
+    ],
+    [
+      {
+        assignments: [
+          [nodeId(1), nodeId(2)],
+          [nodeId(3), nodeId(4), nodeId(99)],
+        ],
+      },
+      '4.6.well-formed.cluster-unknown',
+    ],
+    [
+      {
+        assignments: [
+          [nodeId(1), nodeId(2)],
+          [nodeId(3), nodeId(4), nodeId(10)],
+        ],
+      },
+      '4.6.well-formed.cluster-member',
+    ],
     [{ participants: zeroWeightCollection }, '4.6.well-formed.cluster-member'],
     [{ targetDuration: 0 }, '4.6.well-formed.target-duration'],
   ];
@@ -296,9 +324,11 @@ test('4.6 setup: a participant ejected in the current epoch is rejected; an ejec
 test('4.6 eject-node: setup then eject flags the node in current and in the next created earlier in the block', () => {
   const p = snap();
   const r = run(p, 1013, [evSetup(NEXT_SETUP), evEject(12)]);
-  assert.deepEqual(brief(r), [['setup', 'applied', '4.6.setup.applied'], ['eject-node', 'applied', '4.6.eject.applied']]);
-  const flagged = (c: { identities: { nodeId: Uint8Array; ejected: boolean }[] } | null) =>
-    c!.identities.filter((d) => d.ejected).map((d) => hex(d.nodeId));
+  assert.deepEqual(brief(r), [
+    ['setup', 'applied', '4.6.setup.applied'],
+    ['eject-node', 'applied', '4.6.eject.applied'],
+  ]);
+  const flagged = (c: { identities: { nodeId: Uint8Array; ejected: boolean }[] } | null) => c!.identities.filter((d) => d.ejected).map((d) => hex(d.nodeId));
   assert.deepEqual(flagged(r.state.current), [hex(nodeId(12))]);
   assert.deepEqual(flagged(r.state.next), [hex(nodeId(12))]);
   assert.deepEqual(flagged(r.state.previous), [hex(nodeId(12))]);
@@ -366,7 +396,19 @@ test('4.6 commit valid for setup (9.13): threshold floor(62*n/100) with n = 10 -
 });
 
 test('9.13 randomBeaconThreshold is floor(62*n/100) in integers', () => {
-  const cases: [number, number][] = [[0, 0], [1, 0], [2, 1], [3, 1], [10, 6], [50, 31], [100, 62], [101, 62], [150, 93], [1000, 620], [1613, 1000]];
+  const cases: [number, number][] = [
+    [0, 0],
+    [1, 0],
+    [2, 1],
+    [3, 1],
+    [10, 6],
+    [50, 31],
+    [100, 62],
+    [101, 62],
+    [150, 93],
+    [1000, 620],
+    [1613, 1000],
+  ];
   for (const [n, want] of cases) assert.equal(randomBeaconThreshold(n), want, `n=${n}`);
   for (let n = 0; n < 5000; n++) assert.equal(randomBeaconThreshold(n), Number((62n * BigInt(n)) / 100n));
 });
@@ -432,7 +474,7 @@ test('4.6 recover on the happy path in the committed phase: fallback keeps the c
   assert.equal(epochFinalView(t.state, t.events), 2999);
 });
 
-test('4.6 recover: V+t = F rejected, F-1 accepted (F after this block\'s extension)', () => {
+test("4.6 recover: V+t = F rejected, F-1 accepted (F after this block's extension)", () => {
   const p = snap({ fallbackTriggered: true }); // F = 1999
   const ok = run(p, 1898, [evRecover(NEXT_SETUP, NEXT_COMMIT)]); // V+t = 1998
   assert.deepEqual(brief(ok), [['recover', 'applied', '4.6.recover.applied']]);
@@ -470,7 +512,10 @@ test('4.6 recover: counter, well-formedness, commit validity and ejections are c
   assert.deepEqual(brief(ej2)[1], ['recover', 'rejected', '4.6.setup.ejected-in-block']);
   // a second recover in the same block finds the next epoch present
   const two = run(p, 1100, [evRecover(s, NEXT_COMMIT), evRecover(s, NEXT_COMMIT)]);
-  assert.deepEqual(brief(two), [['recover', 'applied', '4.6.recover.applied'], ['recover', 'rejected', '4.6.setup.next-present']]);
+  assert.deepEqual(brief(two), [
+    ['recover', 'applied', '4.6.recover.applied'],
+    ['recover', 'rejected', '4.6.setup.next-present'],
+  ]);
 });
 
 test('4.6 fallback mode: setup and commit are ignored (no change)', () => {
@@ -489,7 +534,10 @@ test('4.6 machine is pure: frozen parents are never modified, and outcomes align
   const r = run(p, 1100, [evUnknown('x'), evCommit(NEXT_COMMIT), evEject(10)]);
   assert.equal(r.outcomes.length, 3);
   assert.equal(r.outcomes[0], undefined);
-  assert.deepEqual(brief(r).slice(1), [['commit', 'applied', '4.6.commit.applied'], ['eject-node', 'applied', '4.6.eject.applied']]);
+  assert.deepEqual(brief(r).slice(1), [
+    ['commit', 'applied', '4.6.commit.applied'],
+    ['eject-node', 'applied', '4.6.eject.applied'],
+  ]);
   assert.equal(phase(r.state), 'committed');
   assert.equal(phase(p.epoch), 'setup');
 });

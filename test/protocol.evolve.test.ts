@@ -129,14 +129,17 @@ test('4.3 step 3 and 4.7: v3 activation at the first view >= activationView, per
   assert.equal(snapshotReport(ok(both(a, 1112, [])).snapshot, 1112).executionComponentVersion, '1.0');
 });
 
-test('4.3 steps 4-7: machines see the parent\'s t/E and version; epochStateId always written', () => {
+test("4.3 steps 4-7: machines see the parent's t/E and version; epochStateId always written", () => {
   const p = mkSnapshot({ version: 2, t: 100, E: 600, fallbackTriggered: true });
   const r = ok(both(p, 1899, [evEEVC(900), evUpgrade(3, 5000), evEject(11)]));
   assertConsistent(r.snapshot);
   assert.deepEqual(r.snapshot.epoch.current.extensions, [{ firstView: 2000, finalView: 2599 }], 'extension uses the parent E');
   assert.equal(r.snapshot.kv.epochExtensionViewCount, 900);
   assert.deepEqual(r.snapshot.kv.versionUpgrade, { data: 3, activationView: 5000 });
-  assert.deepEqual(r.outcomes.map((o) => o.outcome), ['applied', 'applied', 'applied']);
+  assert.deepEqual(
+    r.outcomes.map((o) => o.outcome),
+    ['applied', 'applied', 'applied'],
+  );
 });
 
 test('6 unsupported-version: replication to v4 or an incompatible target never throws', () => {
@@ -159,15 +162,30 @@ test('6 unsupported-version: replication to v4 or an incompatible target never t
 
 test('9.14 outcomes: version beacons (valid ignored, invalid rejected) and unknown types (ignored)', () => {
   const p = mkSnapshot();
-  const good = evBeacon({ boundaries: [{ blockHeight: 10, version: '0.38.0' }, { blockHeight: 20, version: '0.38.1' }], sequence: 1 });
-  const bad = evBeacon({ boundaries: [{ blockHeight: 10, version: '0.38.1' }, { blockHeight: 20, version: '0.38.1-rc.2' }], sequence: 2 });
+  const good = evBeacon({
+    boundaries: [
+      { blockHeight: 10, version: '0.38.0' },
+      { blockHeight: 20, version: '0.38.1' },
+    ],
+    sequence: 1,
+  });
+  const bad = evBeacon({
+    boundaries: [
+      { blockHeight: 10, version: '0.38.1' },
+      { blockHeight: 20, version: '0.38.1-rc.2' },
+    ],
+    sequence: 2,
+  });
   const r = ok(both(p, 1100, [good, bad, evUnknown('future-event')]));
   assert.equal(r.snapshot, p, 'fast path: no state event');
-  assert.deepEqual(r.outcomes.map((o) => [o.type, o.outcome, o.rule]), [
-    ['version-beacon', 'ignored', '5.2.beacon.indexed'],
-    ['version-beacon', 'rejected', '5.2.beacon.invalid'],
-    ['future-event', 'ignored', '9.14.unknown-type'],
-  ]);
+  assert.deepEqual(
+    r.outcomes.map((o) => [o.type, o.outcome, o.rule]),
+    [
+      ['version-beacon', 'ignored', '5.2.beacon.indexed'],
+      ['version-beacon', 'rejected', '5.2.beacon.invalid'],
+      ['future-event', 'ignored', '9.14.unknown-type'],
+    ],
+  );
   assert.equal(ok(both(p, 1100, [])).outcomes.length, 0);
 });
 
@@ -184,7 +202,10 @@ test('4.3 fast path: nothing due returns the parent object; each due kind falls 
     ['version activation', mkSnapshot({ versionUpgrade: { data: 3, activationView: 1500 } }), 1500],
     [
       'v3 activation',
-      mkSnapshot({ version: 3, v3: { cadenceComponentVersion: { current: { major: 0, minor: 0 }, update: { data: { major: 1, minor: 1 }, activationView: 1500 } } } }),
+      mkSnapshot({
+        version: 3,
+        v3: { cadenceComponentVersion: { current: { major: 0, minor: 0 }, update: { data: { major: 1, minor: 1 }, activationView: 1500 } } },
+      }),
       1500,
     ],
   ];
@@ -230,18 +251,44 @@ test('4.3 fast path equals a full recomputation on random chains (views, events,
           const k = Math.floor(r() * 12);
           const t = Number(s.kv.finalizationSafetyThreshold);
           switch (k) {
-            case 0: ev.push(evSetup(next)); break;
-            case 1: ev.push(evCommit(mkCommit(pendingNext ?? next))); break;
-            case 2: ev.push(evRecover(next, mkCommit(next))); break;
-            case 3: ev.push(evEject(10 + Math.floor(r() * 12))); break;
-            case 4: ev.push(evUpgrade(s.kv.version + (r() < 0.8 ? 1 : 2), view + t + Math.floor(r() * 3) - 1 + Math.floor(r() * 400))); break;
-            case 5: ev.push(evEEVC(2 * t - 1 + Math.floor(r() * 3) * 200)); break;
-            case 6: ev.push(evExecVersion({ major: Math.floor(r() * 3), minor: 1 }, view + t + Math.floor(r() * 300))); break;
-            case 7: ev.push(evCadenceVersion({ major: 2, minor: Math.floor(r() * 3) }, view + t + Math.floor(r() * 300))); break;
-            case 8: ev.push(evMetering({ effortWeights: [[1, Math.floor(r() * 5)]], memoryWeights: [], memoryLimit: 2n ** 62n }, view + t + 1 + Math.floor(r() * 300))); break;
-            case 9: ev.push(evBeacon({ boundaries: [{ blockHeight: 5, version: '1.0.0' }], sequence: step })); break;
-            case 10: ev.push(evUnknown('x-' + step)); break;
-            default: ev.push(evCommit(mkCommit(pendingNext ?? next, { counter: 99 }))); break;
+            case 0:
+              ev.push(evSetup(next));
+              break;
+            case 1:
+              ev.push(evCommit(mkCommit(pendingNext ?? next)));
+              break;
+            case 2:
+              ev.push(evRecover(next, mkCommit(next)));
+              break;
+            case 3:
+              ev.push(evEject(10 + Math.floor(r() * 12)));
+              break;
+            case 4:
+              ev.push(evUpgrade(s.kv.version + (r() < 0.8 ? 1 : 2), view + t + Math.floor(r() * 3) - 1 + Math.floor(r() * 400)));
+              break;
+            case 5:
+              ev.push(evEEVC(2 * t - 1 + Math.floor(r() * 3) * 200));
+              break;
+            case 6:
+              ev.push(evExecVersion({ major: Math.floor(r() * 3), minor: 1 }, view + t + Math.floor(r() * 300)));
+              break;
+            case 7:
+              ev.push(evCadenceVersion({ major: 2, minor: Math.floor(r() * 3) }, view + t + Math.floor(r() * 300)));
+              break;
+            case 8:
+              ev.push(
+                evMetering({ effortWeights: [[1, Math.floor(r() * 5)]], memoryWeights: [], memoryLimit: 2n ** 62n }, view + t + 1 + Math.floor(r() * 300)),
+              );
+              break;
+            case 9:
+              ev.push(evBeacon({ boundaries: [{ blockHeight: 5, version: '1.0.0' }], sequence: step }));
+              break;
+            case 10:
+              ev.push(evUnknown('x-' + step));
+              break;
+            default:
+              ev.push(evCommit(mkCommit(pendingNext ?? next, { counter: 99 })));
+              break;
           }
         }
       }
@@ -257,7 +304,11 @@ test('4.3 fast path equals a full recomputation on random chains (views, events,
 });
 
 test('makeSnapshot / epochCounter / snapshotReport on a fallback state', () => {
-  const p = mkSnapshot({ t: 100, fallbackTriggered: true, current: { setup: CUR_SETUP, commit: CUR_COMMIT, extensions: [{ firstView: 2000, finalView: 2599 }] } });
+  const p = mkSnapshot({
+    t: 100,
+    fallbackTriggered: true,
+    current: { setup: CUR_SETUP, commit: CUR_COMMIT, extensions: [{ firstView: 2000, finalView: 2599 }] },
+  });
   assertConsistent(p);
   assert.equal(epochCounter(p), 5);
   const rep = snapshotReport(p, 2100);

@@ -25,7 +25,7 @@ test('4.7 set-epoch-extension-view-count: 2t-1 rejected, 2t accepted, last accep
   assert.equal(p.kv.epochExtensionViewCount, 600);
 });
 
-test('4.7 set-epoch-extension-view-count: the sealing block extends with the parent\'s E, descendants with the new E', () => {
+test("4.7 set-epoch-extension-view-count: the sealing block extends with the parent's E, descendants with the new E", () => {
   // fallback phase, F = 1999, t = 100
   const p = mkSnapshot({ t: 100, E: 600, fallbackTriggered: true });
   const a = ok(evolve(p, 1899, [evEEVC(900)]));
@@ -37,11 +37,13 @@ test('4.7 set-epoch-extension-view-count: the sealing block extends with the par
 
 test('4.7 v3 events: rejected below v3', () => {
   const p = mkSnapshot({ version: 2, t: 10 });
-  const r = ok(evolve(p, 100, [
-    evExecVersion({ major: 1, minor: 0 }, 1000),
-    evCadenceVersion({ major: 1, minor: 0 }, 1000),
-    evMetering({ effortWeights: [], memoryWeights: [], memoryLimit: 5 }, 1000),
-  ]));
+  const r = ok(
+    evolve(p, 100, [
+      evExecVersion({ major: 1, minor: 0 }, 1000),
+      evCadenceVersion({ major: 1, minor: 0 }, 1000),
+      evMetering({ effortWeights: [], memoryWeights: [], memoryLimit: 5 }, 1000),
+    ]),
+  );
   assert.deepEqual(ruled(r), [
     ['rejected', '4.7.update.below-v3'],
     ['rejected', '4.7.update.below-v3'],
@@ -50,7 +52,7 @@ test('4.7 v3 events: rejected below v3', () => {
   assert.equal(r.snapshot, p);
 });
 
-test('4.7 v3 events: accepted in the block that activates v3 (M.version, not the parent\'s)', () => {
+test("4.7 v3 events: accepted in the block that activates v3 (M.version, not the parent's)", () => {
   const p = mkSnapshot({ version: 2, t: 10, versionUpgrade: { data: 3, activationView: 100 } });
   const r = ok(evolve(p, 100, [evExecVersion({ major: 1, minor: 0 }, 200)]));
   assert.equal(r.snapshot.kv.version, 3);
@@ -96,7 +98,7 @@ test('4.7 v3 events: a pending update is overwritten; the value becomes current 
   assert.equal(snapshotReport(skipped.snapshot, 1305).executionComponentVersion, '0.0');
 });
 
-test('4.7 machine: pure, ignores other types, uses M\'s threshold', () => {
+test("4.7 machine: pure, ignores other types, uses M's threshold", () => {
   const m = deepFreeze(mkSnapshot({ version: 3, t: 7 }).kv);
   const r = setValueMachine(m, [evUpgrade(4, 1000), evEEVC(14)], { view: 1, t: 7 });
   assert.equal(r.outcomes[0], undefined);

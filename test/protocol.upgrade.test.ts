@@ -14,16 +14,22 @@ const ruled = (r: { outcomes: { outcome: string; rule: string }[] }) => r.outcom
 test('4.5 rule 1: activeView = V+t rejected, V+t+1 accepted', () => {
   const p = deepFreeze(mkSnapshot({ version: 2, t: 100 }));
   const a = ok(evolve(p, 1002, [evUpgrade(3, 1102)]));
-  assert.deepEqual(a.outcomes.map((o) => [o.type, o.outcome, o.rule]), [['protocol-state-version-upgrade', 'rejected', '4.5.rule1']]);
+  assert.deepEqual(
+    a.outcomes.map((o) => [o.type, o.outcome, o.rule]),
+    [['protocol-state-version-upgrade', 'rejected', '4.5.rule1']],
+  );
   assert.equal(a.snapshot.kv.versionUpgrade, null);
   assert.equal(a.snapshot, p, 'a rejected event changes nothing: the parent snapshot is kept');
   const b = ok(evolve(p, 1002, [evUpgrade(3, 1103)]));
-  assert.deepEqual(b.outcomes.map((o) => [o.type, o.outcome, o.rule]), [['protocol-state-version-upgrade', 'applied', '4.5.rule4']]);
+  assert.deepEqual(
+    b.outcomes.map((o) => [o.type, o.outcome, o.rule]),
+    [['protocol-state-version-upgrade', 'applied', '4.5.rule4']],
+  );
   assert.deepEqual(b.snapshot.kv.versionUpgrade, { data: 3, activationView: 1103 });
   assert.equal(b.snapshot.kv.version, 2);
 });
 
-test('4.5 rule 2: newProtocolStateVersion must be the parent version + 1 (not M\'s version)', () => {
+test("4.5 rule 2: newProtocolStateVersion must be the parent version + 1 (not M's version)", () => {
   const p = mkSnapshot({ version: 1, t: 1000 });
   const r = ok(evolve(p, 20000, [evUpgrade(3, 30000), evUpgrade(1, 30000), evUpgrade(2, 30000)]));
   assert.deepEqual(ruled(r), [

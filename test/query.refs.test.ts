@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BlockStore } from '../src/store/store.js';
+import type { BlockStore } from '../src/store/store.js';
 import { openReadOnly, startServer, type RunningServer } from '../src/server/server.js';
 import { QueryInputError, StoreQuery } from '../src/query/query.js';
 import { uniquePrefix } from '../src/query/refs.js';
@@ -23,7 +23,10 @@ let srv: RunningServer;
 before(async () => {
   const r = cli(['replay', SAMPLE, '--db', db, '--report', report, '--quiet', '--threads', '1']);
   assert.equal(r.code, 0, r.stderr);
-  lines = readFileSync(report, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+  lines = readFileSync(report, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   store = openReadOnly(db);
   srv = await startServer(store, { port: 0 });
 });
@@ -83,7 +86,10 @@ test('HTTP: /blocks/:ref takes the same references; a bad one is 400, an unknown
 test('an ambiguous prefix is bad input naming how many blocks it matches', () => {
   const ids = ['ab01020300', 'ab01020311', 'ab01029900'].map((p) => Buffer.from(p.padEnd(64, '0'), 'hex'));
   const fake = { blocks: { getKeys: () => ids } } as unknown as BlockStore;
-  assert.throws(() => uniquePrefix(fake, 'ff'.repeat(32), 'ab010203'), (e: unknown) => e instanceof QueryInputError && /matches 2 blocks/.test(e.message));
+  assert.throws(
+    () => uniquePrefix(fake, 'ff'.repeat(32), 'ab010203'),
+    (e: unknown) => e instanceof QueryInputError && /matches 2 blocks/.test(e.message),
+  );
   assert.equal(uniquePrefix(fake, 'ff'.repeat(32), 'ab010299'), ids[2]!.toString('hex'));
   assert.equal(uniquePrefix(fake, 'ff'.repeat(32), 'cd000000'), null);
 });
@@ -113,7 +119,10 @@ test('rule ids: inspect --json names the rules of each failed row and of each ev
     assert.equal(cli(['replay', INCIDENT, '--db', idb, '--quiet', '--threads', '1']).code, 1);
     const blocks = JSON.parse(cli(['inspect', '--db', idb, '90001766', '--all', '--json']).stdout) as any[];
     const bad = blocks.find((b) => b.verdict === 'state-mismatch');
-    assert.deepEqual(bad.failed.map((f: any) => [f.check, f.rules]), [['state-mismatch', ['6.state-mismatch']]]);
+    assert.deepEqual(
+      bad.failed.map((f: any) => [f.check, f.rules]),
+      [['state-mismatch', ['6.state-mismatch']]],
+    );
     assert.match(bad.failed[0].reason, /^payload commits [0-9a-f]{64}, computed [0-9a-f]{64}$/, 'both sides');
     const seal = JSON.parse(cli(['inspect', '--db', idb, '90001409', '--all', '--json']).stdout).find((b: any) => b.verdict === 'bad-seal');
     assert.deepEqual(seal.failed[0].rules, ['6.seal.order']);

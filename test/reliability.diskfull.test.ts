@@ -70,7 +70,10 @@ test('SPEC 6 / issue 13.1: import onto a full disk: one line, exit 2, the store 
   const db = join(disk, 'st');
   const r = runCli(['import', archive, '--db', db, '--quiet'], { timeout: 60_000 });
   assert.deepEqual(oneLineFailure(r), []);
-  assert.match(r.stderr, /^spork-replay: no space left on device while writing the records of \S+a\.spork into the store \S+st; kept: the \d+ records committed before it \(the store is consistent; `import` resumes there when there is space\)\n$/);
+  assert.match(
+    r.stderr,
+    /^spork-replay: no space left on device while writing the records of \S+a\.spork into the store \S+st; kept: the \d+ records committed before it \(the store is consistent; `import` resumes there when there is space\)\n$/,
+  );
   const moved = join(t.dir, 'import-moved');
   cpSync(db, moved, { recursive: true });
   ok(runCli(['import', archive, '--db', moved, '--quiet']), 'import again, with space');
@@ -84,7 +87,10 @@ for (const threads of ['0', '2']) {
     cpSync(imported, db, { recursive: true });
     const r = runCli(['replay', '--db', db, '--quiet', '--threads', threads], { timeout: 60_000 });
     assert.deepEqual(oneLineFailure(r), []);
-    assert.match(r.stderr, /^spork-replay: no space left on device while writing replay results into the store \S+st; kept: the \d+ imported records and the results of the \d+ blocks replayed before it \(the store is consistent; `replay --db \S+` resumes there when there is space\)\n$/);
+    assert.match(
+      r.stderr,
+      /^spork-replay: no space left on device while writing replay results into the store \S+st; kept: the \d+ imported records and the results of the \d+ blocks replayed before it \(the store is consistent; `replay --db \S+` resumes there when there is space\)\n$/,
+    );
     // a second attempt on the still-full disk fails the same way (no crash after a failed commit)
     const again = runCli(['replay', '--db', db, '--quiet', '--threads', threads], { timeout: 60_000 });
     assert.deepEqual(oneLineFailure(again), []);
@@ -127,7 +133,10 @@ test('SPEC 6 / issue 13.1: replay --report onto a full disk: exit 2, one line; t
   writeFileSync(out, 'the previous report\n');
   const r = runCli(['replay', '--db', replayed, '--quiet', '--threads', '0', '--report', out], { timeout: 60_000 });
   assert.deepEqual(oneLineFailure(r), []);
-  assert.match(r.stderr, /^spork-replay: no space left on device while writing the report \S+r\.jsonl; kept: the replayed store \(every block's result is stored: `replay --db \S+ --report FILE` writes the report without replaying again\); \S+r\.jsonl is unchanged\n$/);
+  assert.match(
+    r.stderr,
+    /^spork-replay: no space left on device while writing the report \S+r\.jsonl; kept: the replayed store \(every block's result is stored: `replay --db \S+ --report FILE` writes the report without replaying again\); \S+r\.jsonl is unchanged\n$/,
+  );
   assert.equal(readFileSync(out, 'utf8'), 'the previous report\n');
   assert.deepEqual(leftovers(disk), []);
   // without an earlier file, nothing is left under the final name
@@ -142,10 +151,16 @@ test('SPEC 6 / issue 13.1: report --html and export onto a full disk: exit 2, on
   const disk = fullDisk('outputs', 16 * 1024);
   const html = runCli(['report', '--db', replayed, '--quiet', '--threads', '0', '--html', join(disk, 'r.html')], { timeout: 60_000 });
   assert.deepEqual(oneLineFailure(html), []);
-  assert.match(html.stderr, /^spork-replay: no space left on device while writing the HTML report \S+r\.html; kept: the replayed store \S+; \S+r\.html was not created\n$/);
+  assert.match(
+    html.stderr,
+    /^spork-replay: no space left on device while writing the HTML report \S+r\.html; kept: the replayed store \S+; \S+r\.html was not created\n$/,
+  );
   const exp = runCli(['export', '--db', replayed, '--quiet', '--out', join(disk, 'x.spork')], { timeout: 60_000 });
   assert.deepEqual(oneLineFailure(exp), []);
-  assert.match(exp.stderr, /^spork-replay: no space left on device while writing the archive \S+x\.spork; kept: the store \(export only reads it\); \S+x\.spork was not created\n$/);
+  assert.match(
+    exp.stderr,
+    /^spork-replay: no space left on device while writing the archive \S+x\.spork; kept: the store \(export only reads it\); \S+x\.spork was not created\n$/,
+  );
   assert.deepEqual(readdirSync(disk), []);
 });
 
@@ -153,7 +168,10 @@ test('SPEC 6 / issue 13.1: replay ARCHIVE with a full temporary directory: exit 
   const disk = fullDisk('tmp', Math.floor(importBytes / 2));
   const r = runCli(['replay', archive, '--quiet', '--threads', '0'], { timeout: 60_000, env: { TMPDIR: disk } });
   assert.deepEqual(oneLineFailure(r), []);
-  assert.match(r.stderr, /^spork-replay: no space left on device while writing the records of \S+ into a temporary store in \S+; kept: nothing \(the temporary store is removed; import into --db DIR on a disk with space, then replay --db DIR\)\n$/);
+  assert.match(
+    r.stderr,
+    /^spork-replay: no space left on device while writing the records of \S+ into a temporary store in \S+; kept: nothing \(the temporary store is removed; import into --db DIR on a disk with space, then replay --db DIR\)\n$/,
+  );
   assert.deepEqual(readdirSync(disk), []);
 });
 
@@ -164,6 +182,9 @@ test('SPEC 6 / issue 13.1: export under a file size limit (ulimit -f, no root ne
   mkdirSync(out);
   const r = runCli(['export', '--db', src, '--quiet', '--out', join(out, 'x.spork')], { fileSizeLimitKB: 16 });
   assert.deepEqual(oneLineFailure(r), []);
-  assert.match(r.stderr, /^spork-replay: the file size limit was reached \(EFBIG\) while writing the archive \S+x\.spork; kept: the store \(export only reads it\); \S+x\.spork was not created\n$/);
+  assert.match(
+    r.stderr,
+    /^spork-replay: the file size limit was reached \(EFBIG\) while writing the archive \S+x\.spork; kept: the store \(export only reads it\); \S+x\.spork was not created\n$/,
+  );
   assert.deepEqual(readdirSync(out), []);
 });

@@ -42,15 +42,19 @@ async function serve(opts: Parameters<typeof startServer>[1]): Promise<RunningSe
 async function openSockets(port: number, n: number, send = ''): Promise<{ sockets: Socket[]; closed: () => number }> {
   let closed = 0;
   const sockets = await Promise.all(
-    Array.from({ length: n }, () => new Promise<Socket>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        if (send !== '') s.write(send);
-        resolve(s);
-      });
-      s.on('error', () => {});
-      s.on('close', () => closed++);
-      s.resume(); // reads (and drops) what the server sends, so it sees the server close
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Socket>((resolve) => {
+          const s = connect(port, '127.0.0.1', () => {
+            if (send !== '') s.write(send);
+            resolve(s);
+          });
+          s.on('error', () => {});
+          s.on('close', () => closed++);
+          s.resume(); // reads (and drops) what the server sends, so it sees the server close
+        }),
+    ),
   );
   return { sockets, closed: () => closed };
 }

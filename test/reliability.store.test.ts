@@ -62,7 +62,12 @@ test('SPEC 6 / issue 13.3: the meta-page check passes healthy stores (imported, 
 });
 
 for (const [name, damage, why, all] of [
-  ['half', (f: string) => truncateSync(f, Math.floor(statSync(f).size / 2)), /data\.mdb is \d+ bytes but its header says \d+ \(\d+ pages of 4096 bytes\): the file was cut short/, true],
+  [
+    'half',
+    (f: string) => truncateSync(f, Math.floor(statSync(f).size / 2)),
+    /data\.mdb is \d+ bytes but its header says \d+ \(\d+ pages of 4096 bytes\): the file was cut short/,
+    true,
+  ],
   ['one-page', (f: string) => truncateSync(f, 4096), /data\.mdb is 4096 bytes but its header says \d+/, false],
   ['tiny', (f: string) => truncateSync(f, 100), /data\.mdb is 100 bytes, too short for LMDB's header pages/, true],
   ['not-lmdb', (f: string) => writeFileSync(f, Buffer.alloc(65536, 0x5a)), /data\.mdb is not an LMDB data file \(no valid meta page\)/, false],
@@ -80,7 +85,10 @@ for (const [name, damage, why, all] of [
 
 test('SPEC 6 / issue 13.3: the API refuses a damaged store with DamagedStoreError before mapping it', () => {
   const db = damaged('api', (f) => truncateSync(f, 8192));
-  assert.throws(() => BlockStore.open(db, { readOnly: true }), { name: 'DamagedStoreError', message: /^store is damaged: .*: data\.mdb is 8192 bytes but its header says/ });
+  assert.throws(() => BlockStore.open(db, { readOnly: true }), {
+    name: 'DamagedStoreError',
+    message: /^store is damaged: .*: data\.mdb is 8192 bytes but its header says/,
+  });
   assert.throws(() => BlockStore.open(db), { name: 'DamagedStoreError' });
 });
 

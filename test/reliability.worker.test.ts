@@ -34,7 +34,9 @@ after(async () => {
 function dyingWorker(name: string, mode: 'once' | 'always'): { file: string; marker: string } {
   const file = join(t.dir, `${name}.cjs`);
   const marker = join(t.dir, `${name}.died`);
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 const fs = require('node:fs');
 const real = require(${JSON.stringify(REAL_WORKER)});
 module.exports = async function (task) {
@@ -45,7 +47,8 @@ module.exports = async function (task) {
   }
   return real(task);
 };
-`);
+`,
+  );
   return { file, marker };
 }
 
@@ -61,7 +64,12 @@ async function collect(stage: IntegrityStage): Promise<StageItem[]> {
 
 /** One hash per block of its facts, as the stage delivered them. */
 function digest(items: StageItem[]): string[] {
-  return items.map((i) => createHash('sha256').update(JSON.stringify(i.facts, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))).digest('hex').slice(0, 16));
+  return items.map((i) =>
+    createHash('sha256')
+      .update(JSON.stringify(i.facts, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)))
+      .digest('hex')
+      .slice(0, 16),
+  );
 }
 
 test('SPEC 7.2 / issue 13: a worker that dies mid-batch: the batch is retried once and the facts are those of an undisturbed run', async () => {
@@ -72,7 +80,10 @@ test('SPEC 7.2 / issue 13: a worker that dies mid-batch: the batch is retried on
   assert.ok(existsSync(w.marker), 'the worker did die');
   const got = digest(items);
   assert.equal(got.length, reference.length);
-  assert.equal(got.findIndex((d, i) => d !== reference[i]), -1);
+  assert.equal(
+    got.findIndex((d, i) => d !== reference[i]),
+    -1,
+  );
 });
 
 test('SPEC 7.2 / issue 13: a batch that kills its worker twice is a clear one-line error (exit 2), not a hang or a crash', async () => {

@@ -24,11 +24,25 @@ function id(n: number): Id {
 let record = 0;
 function block(n: number, parent: Id, h: Partial<LinkHeader> & { height: number; view: number }, extra: Partial<BlockFacts> = {}): BlockFacts {
   const link: LinkHeader = {
-    chainId: R.chainId, parentId: parent, parentView: h.view - 1, timestamp: (R.timestamp as number) + h.view, tc: null, ...h,
+    chainId: R.chainId,
+    parentId: parent,
+    parentView: h.view - 1,
+    timestamp: (R.timestamp as number) + h.view,
+    tc: null,
+    ...h,
   };
   return {
-    record: ++record, id: id(n), finalized: false, decodeError: null, header: link, idMismatch: null, payloadMismatch: null,
-    protocolStateId: rc.snapshot.kvId, seals: [], results: [], ...extra,
+    record: ++record,
+    id: id(n),
+    finalized: false,
+    decodeError: null,
+    header: link,
+    idMismatch: null,
+    payloadMismatch: null,
+    protocolStateId: rc.snapshot.kvId,
+    seals: [],
+    results: [],
+    ...extra,
   };
 }
 
@@ -42,7 +56,8 @@ function run(blocks: BlockFacts[]): Map<number, BlockResult> {
 
 const H = R.height as number;
 const V = R.view as number;
-const child = (n: number, over: Partial<LinkHeader> = {}) => block(n, rc.id, { height: H + 1, view: V + 1, parentView: V, ...(over as { height?: number; view?: number }) });
+const child = (n: number, over: Partial<LinkHeader> = {}) =>
+  block(n, rc.id, { height: H + 1, view: V + 1, parentView: V, ...(over as { height?: number; view?: number }) });
 
 test('6 bad-linkage: each rule at its boundary', () => {
   const cases: [string, Partial<LinkHeader>, boolean][] = [
@@ -91,15 +106,19 @@ test('6 bad-seal: consecutive heights from lastSealed+1, one seal per block, res
     ['skips H+1', [seal(2, 2)], false],
     ['two seals for one block', [seal(1, 1), seal(1, 1)], false],
     ['unknown result', [{ blockId: id(1), resultId: id(77) }], false],
-    ['blockId differs from the result\'s', [{ blockId: id(2), resultId: id(101) }], false],
+    ["blockId differs from the result's", [{ blockId: id(2), resultId: id(101) }], false],
     ['the root again', [{ blockId: rc.id, resultId: rc.rootResultId }], false],
   ];
-  const blocks = [b1, b2, ...cases.map(([, seals], i) => {
-    const b = block(10 + i, id(2), { height: H + 3, view: V + 3 + i, parentView: V + 2 });
-    b.header!.tc = i === 0 ? null : { view: V + 2 + i, newestQCView: V + 2 };
-    b.seals = seals;
-    return b;
-  })];
+  const blocks = [
+    b1,
+    b2,
+    ...cases.map(([, seals], i) => {
+      const b = block(10 + i, id(2), { height: H + 3, view: V + 3 + i, parentView: V + 2 });
+      b.header!.tc = i === 0 ? null : { view: V + 2 + i, newestQCView: V + 2 };
+      b.seals = seals;
+      return b;
+    }),
+  ];
   const results = run(blocks);
   cases.forEach(([name, , ok], i) => {
     const r = results.get(10 + i)!;

@@ -6,7 +6,12 @@ import { FinalityWalker } from '../src/replay/finality.js';
 const R = 100;
 const walk = (heights: [number, string, string][][]) => {
   const w = new FinalityWalker(R, 'r');
-  const chain = heights.map((group) => w.addHeight(group[0][0], group.map(([, id, parentId]) => ({ id, parentId }))));
+  const chain = heights.map((group) =>
+    w.addHeight(
+      group[0][0],
+      group.map(([, id, parentId]) => ({ id, parentId })),
+    ),
+  );
   return { w, chain };
 };
 
@@ -25,7 +30,14 @@ test('9.11 gap: the chain ends below the first missing height', () => {
 });
 
 test('9.11 two-finalized: ids sorted, the chain ends below, and stays ended', () => {
-  const { w, chain } = walk([[[101, 'a', 'r']], [[102, 'y', 'a'], [102, 'x', 'a']], [[103, 'z', 'y']]]);
+  const { w, chain } = walk([
+    [[101, 'a', 'r']],
+    [
+      [102, 'y', 'a'],
+      [102, 'x', 'a'],
+    ],
+    [[103, 'z', 'y']],
+  ]);
   assert.deepEqual(chain, ['a', null, null]);
   assert.equal(w.finalizedHeight, 101);
   assert.deepEqual(w.conflicts, [{ height: 102, kind: 'two-finalized', ids: ['x', 'y'] }]);
@@ -42,7 +54,13 @@ test('9.11 at-or-below-root: finalized records at the root height or below do no
   const { w, chain } = walk([[[99, 'old', 'x']], [[100, 'dup', 'x']], [[101, 'a', 'r']]]);
   assert.deepEqual(chain, [null, null, 'a']);
   assert.equal(w.finalizedHeight, 101);
-  assert.deepEqual(w.conflicts.map((c) => [c.height, c.kind]), [[99, 'at-or-below-root'], [100, 'at-or-below-root']]);
+  assert.deepEqual(
+    w.conflicts.map((c) => [c.height, c.kind]),
+    [
+      [99, 'at-or-below-root'],
+      [100, 'at-or-below-root'],
+    ],
+  );
 });
 
 test('9.11 the first finalized height above the root must be root + 1', () => {

@@ -13,7 +13,7 @@ import { tempDir } from './helpers/tmp.js';
 
 function records(bytes: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let p = 0; p < bytes.length;) {
+  for (let p = 0; p < bytes.length; ) {
     const e = scanValue(bytes, p, bytes.length);
     out.push(bytes.subarray(p, e));
     p = e;
@@ -40,7 +40,9 @@ for (const name of ['beacons-index', 'upgrade-forks', 'fault-verdicts', 'recover
       const keys = [...store.results.getKeys({ start: RESULTS_START })];
       for (const cut of [1, Math.floor(keys.length / 2), keys.length - 1]) {
         await report(store, t.dir, true);
-        await store.env.transaction(() => { for (const k of keys.slice(cut)) store.results.removeSync(k); });
+        await store.env.transaction(() => {
+          for (const k of keys.slice(cut)) store.results.removeSync(k);
+        });
         assert.equal(await report(store, t.dir, false), want, `resumed after ${cut} of ${keys.length} results`);
       }
       // and a replay with every result stored is a no-op that still reports the same
@@ -58,7 +60,11 @@ for (const name of ['beacons-index', 'upgrade-forks', 'fault-verdicts', 'recover
       const [header, ...blocks] = all;
       // deterministic shuffle so children often arrive before their parents (unknown-parent first)
       const order = blocks.map((_, i) => i).sort((a, b) => ((a * 7919) % 13) - ((b * 7919) % 13) || a - b);
-      const parts = [order.slice(0, Math.ceil(order.length / 3)), order.slice(Math.ceil(order.length / 3), Math.ceil((2 * order.length) / 3)), order.slice(Math.ceil((2 * order.length) / 3))];
+      const parts = [
+        order.slice(0, Math.ceil(order.length / 3)),
+        order.slice(Math.ceil(order.length / 3), Math.ceil((2 * order.length) / 3)),
+        order.slice(Math.ceil((2 * order.length) / 3)),
+      ];
       const store = BlockStore.open(join(t.dir, 'db'));
       let last = '';
       for (let k = 0; k < parts.length; k++) {

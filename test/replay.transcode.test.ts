@@ -72,12 +72,15 @@ let synthRecords: Promise<Uint8Array[]> | null = null;
 function faultySpork(): Promise<Uint8Array[]> {
   synthRecords ??= (async () => {
     const out: Uint8Array[] = [];
-    await synthesize({ blocks: 3000, seed: 7, faults: 'all' }, {
-      root: () => undefined,
-      block: (rec, info) => {
-        out.push(info.raw ?? encodeBlockRecord(rec));
+    await synthesize(
+      { blocks: 3000, seed: 7, faults: 'all' },
+      {
+        root: () => undefined,
+        block: (rec, info) => {
+          out.push(info.raw ?? encodeBlockRecord(rec));
+        },
       },
-    });
+    );
     return out;
   })();
   return synthRecords;
@@ -91,7 +94,10 @@ test('SPEC 8: every record of every scenario archive transcodes to the model fac
   let events = 0;
   for (const name of archives) {
     const { blocks } = parseArchiveBytes(readFileSync(`${dir}/${name}`), { decode: false });
-    const t = tally(blocks.map((b) => b.bytes), name);
+    const t = tally(
+      blocks.map((b) => b.bytes),
+      name,
+    );
     assert.equal(t.transcoded, t.valid, `${name}: every record the model decodes is transcoded`);
     records += blocks.length;
     events += t.withEvents;
@@ -207,29 +213,50 @@ const EVENTS0 = [2, 3, 0, 3];
 
 function commitEvent(indices: number[]): Uint8Array {
   const keys = indices.map((_, i) => new Uint8Array(48).fill(i + 1));
-  return encodeToBytes({
-    type: 'commit',
-    event: {
-      counter: 121,
-      clusterQCs: [{ sigData: new Uint8Array(48).fill(9), voterIds: [new Uint8Array(32).fill(3)] }],
-      dkgGroupKey: new Uint8Array(96).fill(7),
-      dkgParticipantKeys: keys,
-      dkgIndexMap: indices.map((ix, i) => [new Uint8Array(32).fill(0x40 + i), ix]),
+  return encodeToBytes(
+    {
+      type: 'commit',
+      event: {
+        counter: 121,
+        clusterQCs: [{ sigData: new Uint8Array(48).fill(9), voterIds: [new Uint8Array(32).fill(3)] }],
+        dkgGroupKey: new Uint8Array(96).fill(7),
+        dkgParticipantKeys: keys,
+        dkgIndexMap: indices.map((ix, i) => [new Uint8Array(32).fill(0x40 + i), ix]),
+      },
     },
-  }, S.event);
+    S.event,
+  );
 }
 
 const MUTATIONS: Mutation[] = [
-  { name: 'height as uint 64 holding a 32-bit value (non-canonical)', path: H(2), to: (o) => cat(bytes(0xcf, 0, 0, 0, 0), (o as Uint8Array).subarray(1)), model: 'ok', expect: 'null' },
+  {
+    name: 'height as uint 64 holding a 32-bit value (non-canonical)',
+    path: H(2),
+    to: (o) => cat(bytes(0xcf, 0, 0, 0, 0), (o as Uint8Array).subarray(1)),
+    model: 'ok',
+    expect: 'null',
+  },
   { name: 'collectionIndex as int 8 (signed form)', path: CHUNK0(0), to: () => bytes(0xd0, 3), model: 'ok', expect: 'null' },
   { name: 'serviceEventCount 0 as uint 8 (non-canonical)', path: CHUNK0(3), to: () => bytes(0xcc, 0), model: 'ok', expect: 'null' },
   { name: 'timestamp as float 64', path: H(3), to: () => bytes(0xcb, 0x42, 0x79, 0, 0, 0, 0, 0, 0), model: 'error', expect: 'null' },
   { name: 'view as a negative fixint', path: H(4), to: () => bytes(0xff), model: 'error', expect: 'null' },
   { name: 'parentId of 31 bytes', path: H(1), to: () => bin(new Uint8Array(31).fill(5)), model: 'error', expect: 'null' },
   { name: 'seal blockId of 33 bytes', path: [2, 1, 0, 0], to: () => bin(new Uint8Array(33).fill(5)), model: 'error', expect: 'null' },
-  { name: 'parentId in a bin 16 header (non-canonical)', path: H(1), to: (o) => cat(bytes(0xc5, 0, 32), (o as Uint8Array).subarray(2)), model: 'ok', expect: 'null' },
+  {
+    name: 'parentId in a bin 16 header (non-canonical)',
+    path: H(1),
+    to: (o) => cat(bytes(0xc5, 0, 32), (o as Uint8Array).subarray(2)),
+    model: 'ok',
+    expect: 'null',
+  },
   { name: 'short chainId in a str 8 header (non-canonical)', path: H(0), to: () => cat(bytes(0xd9, 4), str('flow').subarray(1)), model: 'ok', expect: 'null' },
-  { name: 'payload in an array 16 header (non-canonical)', path: [2], to: (o) => cat(bytes(0xdc, 0, 5), serialize(o).subarray(1)), model: 'ok', expect: 'null' },
+  {
+    name: 'payload in an array 16 header (non-canonical)',
+    path: [2],
+    to: (o) => cat(bytes(0xdc, 0, 5), serialize(o).subarray(1)),
+    model: 'ok',
+    expect: 'null',
+  },
   { name: 'header of 11 fields', path: [1], to: (o) => (o as Node[]).slice(0, 11), model: 'error', expect: 'null' },
   { name: 'header of 13 fields', path: [1], to: (o) => [...(o as Node[]), bin(bytes(1))], model: 'error', expect: 'null' },
   { name: 'chunk of 8 fields', path: [2, 3, 0, 2, 0], to: (o) => (o as Node[]).slice(0, 8), model: 'error', expect: 'null' },
@@ -242,7 +269,13 @@ const MUTATIONS: Mutation[] = [
   { name: 'serviceEventCount 65536', path: CHUNK0(3), to: () => uint(65536), model: 'error', expect: 'null' },
   { name: 'protocolStateId ZERO', path: [2, 4], to: () => id32(0), model: 'error', expect: 'null' },
   { name: 'a commit whose DKG index map is not a permutation', path: EVENTS0, to: () => cat(bytes(0x91), commitEvent([0, 0])), model: 'error', expect: 'null' },
-  { name: 'an unknown event body holding a map', path: EVENTS0, to: () => cat(bytes(0x91), bytes(0x92), str('x-new'), bytes(0x80)), model: 'error', expect: 'null' },
+  {
+    name: 'an unknown event body holding a map',
+    path: EVENTS0,
+    to: () => cat(bytes(0x91), bytes(0x92), str('x-new'), bytes(0x80)),
+    model: 'error',
+    expect: 'null',
+  },
   // canonical records the kernel must transcode exactly
   { name: 'non-ASCII chainId', path: H(0), to: () => str('flow-\u00f6\u2713\u{1f642}'), model: 'ok', expect: 'facts' },
   { name: 'serviceEventCount 65535', path: CHUNK0(3), to: () => uint(65535), model: 'ok', expect: 'facts' },
@@ -257,17 +290,59 @@ const MUTATIONS: Mutation[] = [
   { name: 'numberOfTransactions 256 (uint 16)', path: CHUNK0(6), to: () => uint(256), model: 'ok', expect: 'facts' },
   { name: 'totalComputationUsed 0', path: CHUNK0(5), to: () => uint(0), model: 'ok', expect: 'facts' },
   { name: 'one-byte signerIndices below 0x80 (RLP single byte)', path: G0(3), to: () => bin(bytes(0x7f)), model: 'ok', expect: 'facts' },
-  { name: 'empty clusterChainId and signature', path: [2, 0, 0], to: (o) => [...(o as Node[]).slice(0, 2), str(''), (o as Node[])[3], bin(bytes())], model: 'ok', expect: 'facts' },
+  {
+    name: 'empty clusterChainId and signature',
+    path: [2, 0, 0],
+    to: (o) => [...(o as Node[]).slice(0, 2), str(''), (o as Node[])[3], bin(bytes())],
+    model: 'ok',
+    expect: 'facts',
+  },
   { name: 'guarantee signature of 300 bytes (bin 16)', path: G0(4), to: () => bin(new Uint8Array(300).fill(0xab)), model: 'ok', expect: 'facts' },
   { name: 'guarantee signature of 70000 bytes (bin 32)', path: G0(4), to: () => bin(new Uint8Array(70000).fill(0xcd)), model: 'ok', expect: 'facts' },
   { name: 'proposerSigData of 70000 bytes (not hashed)', path: H(11), to: () => bin(new Uint8Array(70000).fill(1)), model: 'ok', expect: 'facts' },
   { name: 'chainId of 40 bytes (str 8)', path: H(0), to: () => str('flow-'.padEnd(40, 'x')), model: 'ok', expect: 'facts' },
-  { name: '20 chunks (array 16 header)', path: [2, 3, 0, 2], to: (o) => Array.from({ length: 20 }, (_, i) => (o as Node[])[i % (o as Node[]).length]), model: 'ok', expect: 'facts' },
+  {
+    name: '20 chunks (array 16 header)',
+    path: [2, 3, 0, 2],
+    to: (o) => Array.from({ length: 20 }, (_, i) => (o as Node[])[i % (o as Node[]).length]),
+    model: 'ok',
+    expect: 'facts',
+  },
   { name: 'a well-formed commit event', path: EVENTS0, to: () => cat(bytes(0x91), commitEvent([1, 0, 2])), model: 'ok', expect: 'facts' },
-  { name: 'an unknown event type with a generic body', path: EVENTS0, to: () => cat(bytes(0x91, 0x92), str('x-new'), bytes(0x95, 0x07), str('a'), bin(bytes(1, 2)), bytes(0xc3, 0xc0)), model: 'ok', expect: 'facts' },
-  { name: 'a TC with views 2^40 and newestQCViews [0, 1, 2^33]', path: H(9), to: () => [uint(2 ** 40), [uint(0), uint(1), uint(2 ** 33)], [uint(2 ** 40 - 1), id32(8), bin(bytes(1, 2, 3)), bin(new Uint8Array(96).fill(4))], bin(bytes(9)), bin(new Uint8Array(96).fill(6))], model: 'ok', expect: 'facts' },
-  { name: 'a TC whose view is a float', path: H(9), to: () => [bytes(0xca, 0, 0, 0, 0), [], [uint(1), id32(8), bin(bytes(1)), bin(bytes(2))], bin(bytes(9)), bin(bytes(6))], model: 'error', expect: 'null' },
-  { name: 'a TC of 4 fields', path: H(9), to: () => [uint(1), [], [uint(1), id32(8), bin(bytes(1)), bin(bytes(2))], bin(bytes(9))], model: 'error', expect: 'null' },
+  {
+    name: 'an unknown event type with a generic body',
+    path: EVENTS0,
+    to: () => cat(bytes(0x91, 0x92), str('x-new'), bytes(0x95, 0x07), str('a'), bin(bytes(1, 2)), bytes(0xc3, 0xc0)),
+    model: 'ok',
+    expect: 'facts',
+  },
+  {
+    name: 'a TC with views 2^40 and newestQCViews [0, 1, 2^33]',
+    path: H(9),
+    to: () => [
+      uint(2 ** 40),
+      [uint(0), uint(1), uint(2 ** 33)],
+      [uint(2 ** 40 - 1), id32(8), bin(bytes(1, 2, 3)), bin(new Uint8Array(96).fill(4))],
+      bin(bytes(9)),
+      bin(new Uint8Array(96).fill(6)),
+    ],
+    model: 'ok',
+    expect: 'facts',
+  },
+  {
+    name: 'a TC whose view is a float',
+    path: H(9),
+    to: () => [bytes(0xca, 0, 0, 0, 0), [], [uint(1), id32(8), bin(bytes(1)), bin(bytes(2))], bin(bytes(9)), bin(bytes(6))],
+    model: 'error',
+    expect: 'null',
+  },
+  {
+    name: 'a TC of 4 fields',
+    path: H(9),
+    to: () => [uint(1), [], [uint(1), id32(8), bin(bytes(1)), bin(bytes(2))], bin(bytes(9))],
+    model: 'error',
+    expect: 'null',
+  },
 ];
 
 async function baseRecord(): Promise<{ tree: Node; bytes: Uint8Array }> {

@@ -244,8 +244,7 @@ test('report html in headless Chromium: script runs, details open from #block=, 
     for (const name of PAGES) {
       const { html, lines } = await page(name);
       writeFileSync(join(dir.dir, `${name}.html`), html);
-      const target =
-        lines.find((l) => l.verdict === 'bad-seal') ?? lines.find((l) => l.verdict !== 'ok') ?? lines.find((l) => !l.finalized) ?? null;
+      const target = lines.find((l) => l.verdict === 'bad-seal') ?? lines.find((l) => l.verdict !== 'ok') ?? lines.find((l) => !l.finalized) ?? null;
       if (target !== null) jobs.push({ name, hash: `#block=${target.id}`, block: target.id });
       else {
         const hs = lines.map((l) => l.height);
@@ -291,7 +290,11 @@ test('report html in headless Chromium: script runs, details open from #block=, 
           const got = model.details[j.block]!.reasons[check]!;
           assert.ok(panel.includes(escHtml(got)), `${j.name}: panel shows the ${check} reason (${reason})`);
         }
-        assert.match(dom, new RegExp(`<rect class="(?:invalid-marker|fork-block)[^"]*selected[^"]*"[^>]* data-id="${j.block}"`), `${j.name}: marker highlighted`);
+        assert.match(
+          dom,
+          new RegExp(`<rect class="(?:invalid-marker|fork-block)[^"]*selected[^"]*"[^>]* data-id="${j.block}"`),
+          `${j.name}: marker highlighted`,
+        );
       } else {
         assert.match(aside, /\shidden/, `${j.name}: details panel closed`);
         const m = /^#range=(\d+)-(\d+)$/.exec(j.hash)!;

@@ -23,7 +23,10 @@ export async function replayArchive(archive: string, threads: number): Promise<{
     await evaluateStore(store, root, { threads, full: false });
     const reportPath = join(t.dir, 'report.jsonl');
     const summary = await reportFromStore(store, root, reportPath);
-    const lines = readFileSync(reportPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(reportPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     return { lines, exitCode: exitCodeOf(summary) };
   } finally {
     await store.close();
@@ -35,7 +38,10 @@ for (const threads of [0, 2]) {
   test(`8 scenarios (threads ${threads}): every archive reproduces its expected report`, async () => {
     let blocks = 0;
     for (const sc of index.scenarios) {
-      const expected = readFileSync(vectorPath(`scenarios/${sc.name}.expected.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const expected = readFileSync(vectorPath(`scenarios/${sc.name}.expected.jsonl`), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const { lines, exitCode } = await replayArchive(vectorPath(`scenarios/${sc.name}.spork`), threads);
       assert.equal(lines.length, expected.length, `${sc.name}: number of lines`);
       for (let i = 0; i < expected.length - 1; i++) {

@@ -85,19 +85,29 @@ test('server: /heights/:h lists forks; /versions with and without height; /boots
   const h = await get('/heights/503');
   assert.equal(h.status, 200);
   assert.equal(h.body.blocks.length, 2);
-  assert.deepEqual(h.body.blocks.map((b: any) => b.onFinalizedChain), [false, true]);
+  assert.deepEqual(
+    h.body.blocks.map((b: any) => b.onFinalizedChain),
+    [false, true],
+  );
   const v = await get('/versions');
   assert.equal(v.status, 200);
   assert.equal(v.body.finalizedHeight, 506);
   assert.equal(v.body.versionMap.length, 2);
   const v506 = await get('/versions?height=506');
-  assert.deepEqual(
-    { p: v506.body.protocolStateVersion, e: v506.body.executionComponentVersion, r: v506.body.requiredVersion },
-    { p: 3, e: '0.0', r: null },
-  );
+  assert.deepEqual({ p: v506.body.protocolStateVersion, e: v506.body.executionComponentVersion, r: v506.body.requiredVersion }, { p: 3, e: '0.0', r: null });
   const b = await get('/bootstrap-check?binary=v1.0&supports=0.0,1.0&from=500&to=506');
   assert.equal(b.status, 200);
-  assert.deepEqual(Object.keys(b.body), ['binary', 'normalized', 'fromHeight', 'toHeight', 'mayExecute', 'silentForkRisk', 'unknown', 'componentMismatch', 'verdict']);
+  assert.deepEqual(Object.keys(b.body), [
+    'binary',
+    'normalized',
+    'fromHeight',
+    'toHeight',
+    'mayExecute',
+    'silentForkRisk',
+    'unknown',
+    'componentMismatch',
+    'verdict',
+  ]);
   assert.equal(b.body.normalized, '1.0.0');
   assert.deepEqual(b.body.unknown, [{ fromHeight: 500, toHeight: 506 }]);
   const mismatch = await get('/bootstrap-check?binary=1.0.0&supports=1.0');

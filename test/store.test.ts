@@ -78,10 +78,15 @@ test('issue 3: an import interrupted between batches resumes to the same store',
     await ref.close();
     for (const crashAfter of [7, 21, 49]) {
       const store = BlockStore.open(join(t.dir, `db-${crashAfter}`));
-      await assert.rejects(importArchive(store, src, {
-        batchRecords: 7,
-        afterCommit: (n) => { if (n >= crashAfter) throw new Error('simulated crash'); },
-      }), /simulated crash/);
+      await assert.rejects(
+        importArchive(store, src, {
+          batchRecords: 7,
+          afterCommit: (n) => {
+            if (n >= crashAfter) throw new Error('simulated crash');
+          },
+        }),
+        /simulated crash/,
+      );
       const resumed = await importArchive(store, src, { batchRecords: 7 });
       assert.equal(resumed.resumedFrom, crashAfter + 1);
       assert.equal(storeDigest(store), want, `crash after ${crashAfter} records`);
@@ -140,7 +145,10 @@ test('9.5 a second archive with a different root is refused; a different record 
     const store = BlockStore.open(join(t.dir, 'db'));
     await importArchive(store, vectorPath('scenarios/fault-verdicts.spork'));
     const before = storeDigest(store);
-    await assert.rejects(importArchive(store, vectorPath('scenarios/beacons-index.spork')), (e: unknown) => e instanceof InputError && /root snapshot differs/.test(e.message));
+    await assert.rejects(
+      importArchive(store, vectorPath('scenarios/beacons-index.spork')),
+      (e: unknown) => e instanceof InputError && /root snapshot differs/.test(e.message),
+    );
     assert.equal(storeDigest(store), before);
     await store.close();
   } finally {
@@ -174,7 +182,10 @@ test('issue 13.2: an archive that differs in the middle but has the same size, f
     await importArchive(store, src);
     await assert.rejects(importArchive(store, other), (e: Error) => {
       assert.ok(e instanceof InputError);
-      assert.match(e.message, new RegExp(`b\\.spork: record ${record} at byte offset ${offset}: another, different record with block id [0-9a-f]{64} is already stored`));
+      assert.match(
+        e.message,
+        new RegExp(`b\\.spork: record ${record} at byte offset ${offset}: another, different record with block id [0-9a-f]{64} is already stored`),
+      );
       return true;
     });
     // the same content under another name is still recognised
@@ -198,7 +209,15 @@ test('issue 13.2: an interrupted import is not resumed from another archive with
     writeFileSync(other, mutated);
     // import the changed archive, interrupted after the batch holding the changed record
     const store = BlockStore.open(join(t.dir, 'db'));
-    await assert.rejects(importArchive(store, other, { batchRecords: 64, afterCommit: (n) => { if (n > record + 64) throw new Error('crash'); } }), /crash/);
+    await assert.rejects(
+      importArchive(store, other, {
+        batchRecords: 64,
+        afterCommit: (n) => {
+          if (n > record + 64) throw new Error('crash');
+        },
+      }),
+      /crash/,
+    );
     // the original must not resume at the other archive's offset: its record differs from the stored one
     await assert.rejects(importArchive(store, src), new RegExp(`a\\.spork: record ${record} at byte offset \\d+: another, different record`));
     await store.close();
@@ -213,7 +232,10 @@ test('issue 13.4: import and replay sync the store at their checkpoints (the end
     const store = BlockStore.open(join(t.dir, 'db'));
     let syncs = 0;
     const raw = store.sync.bind(store);
-    store.sync = () => { syncs++; return raw(); };
+    store.sync = () => {
+      syncs++;
+      return raw();
+    };
     await importArchive(store, vectorPath('scenarios/fault-verdicts.spork'));
     assert.equal(syncs, 1, 'the import syncs once at its end');
     const root = loadRoot(store);

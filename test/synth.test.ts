@@ -66,7 +66,17 @@ interface Evaluated {
   resultIds: Set<string>;
 }
 
-const ORDER = ['decode-error', 'id-mismatch', 'payload-mismatch', 'unknown-parent', 'bad-linkage', 'descends-from-invalid', 'bad-seal', 'unsupported-version', 'state-mismatch'];
+const ORDER = [
+  'decode-error',
+  'id-mismatch',
+  'payload-mismatch',
+  'unknown-parent',
+  'bad-linkage',
+  'descends-from-invalid',
+  'bad-seal',
+  'unsupported-version',
+  'state-mismatch',
+];
 
 function miniReplay(bytes: Uint8Array): { root: RootSnapshot; blocks: Evaluated[] } {
   const { header: root, blocks, framingError } = parseArchiveBytes(bytes);
@@ -81,8 +91,16 @@ function miniReplay(bytes: Uint8Array): { root: RootSnapshot; blocks: Evaluated[
     rootRes.add(toHex(resultId(r)));
   }
   const rootEval: Evaluated = {
-    id: toHex(headerId(rh)), header: rh, verdict: 'ok', failed: [], finalized: true, outcomes: [], events: [],
-    snap: makeSnapshot(root.kvStore, root.epochState, root.epochEvents), lastSealed: Number(rh.height), resultIds: rootRes,
+    id: toHex(headerId(rh)),
+    header: rh,
+    verdict: 'ok',
+    failed: [],
+    finalized: true,
+    outcomes: [],
+    events: [],
+    snap: makeSnapshot(root.kvStore, root.epochState, root.epochEvents),
+    lastSealed: Number(rh.height),
+    resultIds: rootRes,
   };
   byId.set(rootEval.id, rootEval);
   const out: Evaluated[] = [];
@@ -97,7 +115,18 @@ function miniReplay(bytes: Uint8Array): { root: RootSnapshot; blocks: Evaluated[
   for (const entry of blocks) {
     const claimed = entry.claimedId === null ? `record-${entry.record}` : toHex(entry.claimedId);
     if (entry.error !== undefined || entry.value === undefined) {
-      const e: Evaluated = { id: claimed, header: null, verdict: 'decode-error', failed: ['decode-error'], snap: null, lastSealed: 0, finalized: false, outcomes: [], events: [], resultIds: new Set() };
+      const e: Evaluated = {
+        id: claimed,
+        header: null,
+        verdict: 'decode-error',
+        failed: ['decode-error'],
+        snap: null,
+        lastSealed: 0,
+        finalized: false,
+        outcomes: [],
+        events: [],
+        resultIds: new Set(),
+      };
       byId.set(claimed, e);
       out.push(e);
       continue;
@@ -125,13 +154,13 @@ function miniReplay(bytes: Uint8Array): { root: RootSnapshot; blocks: Evaluated[
     const linkOk =
       ph === null ||
       (h.chainId === rh.chainId &&
-      Number(h.height) === Number(ph.height) + 1 &&
-      view > Number(ph.view) &&
-      Number(h.parentView) === Number(ph.view) &&
-      Number(h.timestamp) >= Number(ph.timestamp) &&
-      (view === Number(h.parentView) + 1
-        ? h.lastViewTC === null
-        : h.lastViewTC !== null && Number(h.lastViewTC.view) === view - 1 && Number(h.lastViewTC.newestQC.view) <= Number(h.parentView)));
+        Number(h.height) === Number(ph.height) + 1 &&
+        view > Number(ph.view) &&
+        Number(h.parentView) === Number(ph.view) &&
+        Number(h.timestamp) >= Number(ph.timestamp) &&
+        (view === Number(h.parentView) + 1
+          ? h.lastViewTC === null
+          : h.lastViewTC !== null && Number(h.lastViewTC.view) === view - 1 && Number(h.lastViewTC.newestQC.view) <= Number(h.parentView)));
     if (!linkOk) failed.push('bad-linkage');
     if (parent.verdict !== 'ok') {
       failed.push('descends-from-invalid');
@@ -145,7 +174,11 @@ function miniReplay(bytes: Uint8Array): { root: RootSnapshot; blocks: Evaluated[
     for (const s of p.seals) {
       const rid = toHex(s.resultId);
       let holder: Evaluated | undefined;
-      for (const a of ancestors(e)) if (a.resultIds.has(rid)) { holder = a; break; }
+      for (const a of ancestors(e))
+        if (a.resultIds.has(rid)) {
+          holder = a;
+          break;
+        }
       const r = holder === undefined ? undefined : results.get(rid);
       if (r === undefined || toHex(r.blockId) !== toHex(s.blockId)) {
         sealOk = false;
@@ -153,7 +186,10 @@ function miniReplay(bytes: Uint8Array): { root: RootSnapshot; blocks: Evaluated[
       }
       let sb: Evaluated | undefined;
       for (const a of ancestors(parent)) {
-        if (a.id === toHex(s.blockId)) { sb = a; break; }
+        if (a.id === toHex(s.blockId)) {
+          sb = a;
+          break;
+        }
         if (a.header === null || Number(a.header.height) <= parent.lastSealed) break;
       }
       if (sb === undefined || seen.has(sb.id)) {
@@ -164,7 +200,10 @@ function miniReplay(bytes: Uint8Array): { root: RootSnapshot; blocks: Evaluated[
       sealed.push({ height: Number(sb.header!.height), result: r });
     }
     sealed.sort((a, b) => a.height - b.height);
-    if (sealOk) sealed.forEach((s, i) => { if (s.height !== parent.lastSealed + 1 + i) sealOk = false; });
+    if (sealOk)
+      sealed.forEach((s, i) => {
+        if (s.height !== parent.lastSealed + 1 + i) sealOk = false;
+      });
     if (!sealOk) {
       failed.push('bad-seal');
       finish();
@@ -191,7 +230,10 @@ function miniReplay(bytes: Uint8Array): { root: RootSnapshot; blocks: Evaluated[
 
 test('parseFaults', () => {
   const got = parseFaults('bad-seal:2,decode-error').sort((a, b) => a.kind.localeCompare(b.kind));
-  assert.deepEqual(got, [{ kind: 'bad-seal', count: 2 }, { kind: 'decode-error', count: 1 }]);
+  assert.deepEqual(got, [
+    { kind: 'bad-seal', count: 2 },
+    { kind: 'decode-error', count: 1 },
+  ]);
   assert.equal(parseFaults('all').length, FAULT_KINDS.length);
   assert.throws(() => parseFaults('nonsense'));
   assert.throws(() => parseFaults('bad-seal:x'));
@@ -224,7 +266,10 @@ test('a spork with every feature and every fault: each block is what it claims t
   const mismatches: string[] = [];
   blocks.forEach((b, i) => {
     const want = c.infos[i].expectedVerdict;
-    if (b.verdict !== want) mismatches.push(`#${i + 1} ${c.infos[i].branch}${c.infos[i].fault ? `/${c.infos[i].fault}` : ''} h=${b.header?.height}: got ${b.verdict} [${b.failed}], want ${want}`);
+    if (b.verdict !== want)
+      mismatches.push(
+        `#${i + 1} ${c.infos[i].branch}${c.infos[i].fault ? `/${c.infos[i].fault}` : ''} h=${b.header?.height}: got ${b.verdict} [${b.failed}], want ${want}`,
+      );
   });
   assert.deepEqual(mismatches, []);
 
@@ -235,7 +280,10 @@ test('a spork with every feature and every fault: each block is what it claims t
     const rec = c.records[i];
     assert.equal(rec.finalized, info.branch === 'main');
     assert.equal(toHex(blocks[i].snap!.kvId), toHex(rec.payload.protocolStateId));
-    assert.deepEqual(blocks[i].outcomes.map((o) => o.outcome), (info.outcomes ?? []).map((o) => o.outcome));
+    assert.deepEqual(
+      blocks[i].outcomes.map((o) => o.outcome),
+      (info.outcomes ?? []).map((o) => o.outcome),
+    );
   }
   // finalized blocks: one chain from the root
   const main = c.records.filter((r) => r.finalized);
@@ -303,14 +351,21 @@ test('a spork with every feature and every fault: each block is what it claims t
   assert.ok(has('setup', 'ignored'), 'a late setup ignored in fallback');
   assert.ok(outcomes.filter((o) => o.outcome === 'rejected').length >= 5, 'rejected service events');
   // beacons: increasing sequences among the valid ones
-  const seqs = fin.flatMap((b) => b.events.filter((e, i) => e.type === 'version-beacon' && b.outcomes[i].outcome === 'ignored').map((e) => Number((e.event as { sequence: number }).sequence)));
+  const seqs = fin.flatMap((b) =>
+    b.events
+      .filter((e, i) => e.type === 'version-beacon' && b.outcomes[i].outcome === 'ignored')
+      .map((e) => Number((e.event as { sequence: number }).sequence)),
+  );
   assert.ok(seqs.length >= 3);
   for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1);
   // forks: abandoned, ok, and one of them upgraded to v3 below the main chain's activation height
   const forks = blocks.filter((_b, i) => c.infos[i].branch === 'fork');
   assert.ok(forks.length >= 5);
   assert.ok(forks.every((b) => b.verdict === 'ok' && !b.finalized));
-  assert.ok(forks.some((b) => b.snap!.kv.version === 3 && Number(b.header!.height) < v3Height), 'a fork activates v3 on its own');
+  assert.ok(
+    forks.some((b) => b.snap!.kv.version === 3 && Number(b.header!.height) < v3Height),
+    'a fork activates v3 on its own',
+  );
   // realistic sizes
   const perBlock = c.bytes.length / c.records.length;
   assert.ok(perBlock > 2500 && perBlock < 6000, `bytes/block ${perBlock}`);
@@ -326,19 +381,22 @@ test('bounded pipeline: sealing keeps up and nothing grows with the chain', asyn
   let lastSealedGap = 0;
   const sealedBy = new Map<string, number>();
   const heights = new Map<string, number>();
-  await synthesize({ blocks: 1500, seed: 3, storyline: false, forkEvery: 0 }, {
-    root() {},
-    block(rec) {
-      heights.set(toHex(rec.blockId), Number(rec.header.height));
-      maxSeals = Math.max(maxSeals, rec.payload.seals.length);
-      maxResults = Math.max(maxResults, rec.payload.results.length);
-      for (const s of rec.payload.seals) {
-        const sh = heights.get(toHex(s.blockId))!;
-        sealedBy.set(toHex(s.blockId), Number(rec.header.height));
-        lastSealedGap = Math.max(lastSealedGap, Number(rec.header.height) - sh);
-      }
+  await synthesize(
+    { blocks: 1500, seed: 3, storyline: false, forkEvery: 0 },
+    {
+      root() {},
+      block(rec) {
+        heights.set(toHex(rec.blockId), Number(rec.header.height));
+        maxSeals = Math.max(maxSeals, rec.payload.seals.length);
+        maxResults = Math.max(maxResults, rec.payload.results.length);
+        for (const s of rec.payload.seals) {
+          const sh = heights.get(toHex(s.blockId))!;
+          sealedBy.set(toHex(s.blockId), Number(rec.header.height));
+          lastSealedGap = Math.max(lastSealedGap, Number(rec.header.height) - sh);
+        }
+      },
     },
-  });
+  );
   assert.ok(maxSeals <= 3 && maxResults <= 2);
   assert.ok(lastSealedGap <= 8, `seal lag ${lastSealedGap}`);
   assert.ok(sealedBy.size > 1450);
@@ -349,7 +407,10 @@ test('every variant of every fault kind gets its verdict', async () => {
   const c = await collect({ blocks: 900, seed: 'variants', faults, forkEvery: 0 });
   const { blocks } = miniReplay(c.bytes);
   const got = blocks.map((b) => b.verdict);
-  assert.deepEqual(got, c.infos.map((i) => i.expectedVerdict));
+  assert.deepEqual(
+    got,
+    c.infos.map((i) => i.expectedVerdict),
+  );
   assert.equal(c.summary.faults.length, 22);
   assert.deepEqual(c.summary.skippedFaults, []);
   const variants = new Set(c.summary.faults.map((f) => `${f.kind}: ${f.variant}`));
@@ -360,7 +421,10 @@ test('every variant of every fault kind gets its verdict', async () => {
 test('a tiny spork still carries every fault (the unsupported-version fork upgrades itself to v3 first)', async () => {
   const c = await collect({ blocks: 40, seed: 5, faults: 'all' });
   const { blocks } = miniReplay(c.bytes);
-  assert.deepEqual(blocks.map((b) => b.verdict), c.infos.map((i) => i.expectedVerdict));
+  assert.deepEqual(
+    blocks.map((b) => b.verdict),
+    c.infos.map((i) => i.expectedVerdict),
+  );
   assert.deepEqual(c.summary.faults.map((f) => f.kind).sort(), [...FAULT_KINDS].sort());
   assert.equal(c.records.filter((r) => r.finalized).length, 40);
 });
@@ -385,7 +449,10 @@ interface ReportLine {
 function replayCli(archive: string): { code: number; stderr: string; blocks: ReportLine[]; summary: any } {
   const report = `${archive}.jsonl`;
   const r = cli(['replay', archive, '--report', report, '--quiet']);
-  const lines = readFileSync(report, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(report, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   return { code: r.code, stderr: r.stderr, blocks: lines.slice(0, -1), summary: lines[lines.length - 1] };
 }
 
@@ -430,7 +497,10 @@ test('ACCESS 6.1, SPEC 6: a 3,000-block flow-profile spork replays with exit 0: 
   assert.equal(c.summary.forks + c.summary.forkBlocks + c.summary.faultBlocks, 0);
   // only flow-go service event types, KV store v2 everywhere (the root included)
   const types = new Set(allEvents(c).map((e) => e.type));
-  assert.deepEqual([...types].filter((t) => !FLOW_GO_TYPES.includes(t)), []);
+  assert.deepEqual(
+    [...types].filter((t) => !FLOW_GO_TYPES.includes(t)),
+    [],
+  );
   assert.ok(allEvents(c).every((e) => e.unknown !== true));
   assert.equal(c.root.kvStore.version, 2);
   assert.equal(c.root.kvStore.versionUpgrade, null);
@@ -444,7 +514,10 @@ test('ACCESS 6.1, SPEC 6: a 3,000-block flow-profile spork replays with exit 0: 
   assert.ok(r.summary.versionMap.length >= 3, 'required version changes at beacon boundaries');
   assert.ok(has('eject-node', 'applied') && has('eject-node', 'rejected'));
   assert.ok(has('set-epoch-extension-view-count', 'applied'));
-  assert.ok(r.blocks.some((b) => b.epochPhase === 'fallback'), 'an epoch-fallback episode');
+  assert.ok(
+    r.blocks.some((b) => b.epochPhase === 'fallback'),
+    'an epoch-fallback episode',
+  );
   assert.ok(has('setup', 'ignored') && has('recover', 'applied'), 'late setup ignored, recover applied');
   const upgrades = outcomes.filter((o) => o.type === 'protocol-state-version-upgrade');
   assert.ok(upgrades.length >= 1 && upgrades.every((o) => o.outcome === 'rejected' && o.reason.startsWith('rule 1')));
@@ -471,7 +544,10 @@ test('ACCESS 5.2: the flow-profile root is a bootstrapped spork root', async () 
   assert.equal(root.epochState.fallbackTriggered, false);
   assert.equal(root.epochEvents.previousSetup, null);
   assert.equal(root.epochEvents.nextSetup, null);
-  assert.deepEqual(root.rootResult.serviceEvents.map((e) => e.type), ['setup', 'commit']);
+  assert.deepEqual(
+    root.rootResult.serviceEvents.map((e) => e.type),
+    ['setup', 'commit'],
+  );
   assert.equal(root.rootResult.serviceEvents[0].event, root.epochEvents.currentSetup);
   assert.equal(root.rootResult.serviceEvents[1].event, root.epochEvents.currentCommit);
   const p = root.rootBlock.payload;
@@ -534,7 +610,10 @@ test('ACCESS 3.1, 3.2, 4.2: every value of a flow-profile spork has a flow-go v0
     for (const cm of commitsOf) {
       commits++;
       // a permutation of 0..n-1, n = number of DKG keys, written in index order (ACCESS 4.2)
-      assert.deepEqual(cm.dkgIndexMap.map(([, i]) => Number(i)), cm.dkgParticipantKeys.map((_, i) => i));
+      assert.deepEqual(
+        cm.dkgIndexMap.map(([, i]) => Number(i)),
+        cm.dkgParticipantKeys.map((_, i) => i),
+      );
       assert.equal(cm.dkgGroupKey.length, 96);
     }
   }
@@ -587,7 +666,10 @@ test('ACCESS 3.4, 6.6: flow-profile faults replace main-chain blocks; the replay
   assert.equal(c.summary.mainBlocks, 1189);
   // the independent mini replay and the CLI replay both give the verdicts announced per block
   const mini = miniReplay(c.bytes).blocks;
-  assert.deepEqual(mini.map((b) => b.verdict), c.infos.map((i) => i.expectedVerdict));
+  assert.deepEqual(
+    mini.map((b) => b.verdict),
+    c.infos.map((i) => i.expectedVerdict),
+  );
   const r = replayCli(path);
   assert.equal(r.code, 1);
   assert.deepEqual(r.summary.verdicts, c.summary.expectedVerdicts);
@@ -611,7 +693,10 @@ test('ACCESS 3.4, 6.6: flow-profile faults replace main-chain blocks; the replay
   assert.ok(!variants.has('height is parent height + 2'), 'no variant that changes the height');
   // unknown-parent breaks the finalized chain there (SPEC 6 finality)
   const up = manifest.faults.find((f: any) => f.kind === 'unknown-parent');
-  assert.deepEqual(r.summary.finalityConflicts.map((x: any) => [x.height, x.kind]), [[up.height, 'parent-not-finalized']]);
+  assert.deepEqual(
+    r.summary.finalityConflicts.map((x: any) => [x.height, x.kind]),
+    [[up.height, 'parent-not-finalized']],
+  );
   // blocks before the first fault are ok, every main block after it descends from it
   const first = manifest.faults[0].height;
   for (const b of r.blocks) {

@@ -27,7 +27,15 @@ test('2.2 root(ids): every trie vector', () => {
   assert.equal(ids + raw, vectors.vectors.length);
 });
 
-interface NodeVector { kind: string; value?: string; count?: number; path?: string; child?: NodeVector; left?: NodeVector; right?: NodeVector }
+interface NodeVector {
+  kind: string;
+  value?: string;
+  count?: number;
+  path?: string;
+  child?: NodeVector;
+  left?: NodeVector;
+  right?: NodeVector;
+}
 function nodeHash(n: NodeVector): Uint8Array {
   if (n.kind === 'leaf') return leafHash(fromHex(n.value!));
   if (n.kind === 'full') return fullHash(nodeHash(n.left!), nodeHash(n.right!));

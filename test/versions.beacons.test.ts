@@ -59,10 +59,7 @@ test('5.2 validity: heights strictly increase', () => {
 });
 
 test('5.2 validity: versions never decrease, pre-release included (reference reason text)', () => {
-  assert.equal(
-    validateBeacon(beacon(13, [1010, '0.38.1'], [1030, '0.38.1-rc.2'])),
-    'boundary 1: version 0.38.1-rc.2 below 0.38.1',
-  );
+  assert.equal(validateBeacon(beacon(13, [1010, '0.38.1'], [1030, '0.38.1-rc.2'])), 'boundary 1: version 0.38.1-rc.2 below 0.38.1');
   assert.equal(validateBeacon(beacon(1, [10, '0.38.1-rc.1'], [20, '0.38.1'], [30, '0.38.1+meta'])), null);
   assert.equal(validateBeacon(beacon(1, [10, '1.0.0'])), null);
 });
@@ -72,15 +69,20 @@ test('5.2 validity: versions never decrease, pre-release included (reference rea
 test('5.2 indexing: invalid beacons dropped, the last valid one of a block kept, others superseded', () => {
   const index = new VersionIndex(100, null);
   feed(index, 105, {
-    103: [
-      sealed(beacon(1, [90, '1.0.0']), 101, 'aa'),
-      sealed(beacon(2, [90, '1.0.0'], [110, '1.1.0']), 102, 'aa'),
-      sealed(beacon(3), 102, 'aa'),
-    ],
+    103: [sealed(beacon(1, [90, '1.0.0']), 101, 'aa'), sealed(beacon(2, [90, '1.0.0'], [110, '1.1.0']), 102, 'aa'), sealed(beacon(3), 102, 'aa')],
   });
   const s = index.summary();
   assert.deepEqual(s.beacons, [
-    { sealHeight: 103, emittedAtHeight: 102, sequence: 2, boundaries: [{ blockHeight: 90, version: '1.0.0' }, { blockHeight: 110, version: '1.1.0' }], blockId: 'aa' },
+    {
+      sealHeight: 103,
+      emittedAtHeight: 102,
+      sequence: 2,
+      boundaries: [
+        { blockHeight: 90, version: '1.0.0' },
+        { blockHeight: 110, version: '1.1.0' },
+      ],
+      blockId: 'aa',
+    },
   ]);
   assert.deepEqual(s.beaconIssues, [
     { kind: 'superseded', sealHeight: 103, sequence: 1, reason: 'another beacon followed in the same block' },
@@ -124,9 +126,7 @@ test('5.2 root snapshot: an invalid root beacon is ignored and reported', () => 
   const index = new VersionIndex(10, { beacon: beacon(3, [5, '2.0.0'], [8, '1.0.0']), sealHeight: 9 });
   feed(index, 12);
   assert.deepEqual(triple(index.required(11)), [null, 'unknown', null]);
-  assert.deepEqual(index.summary().beaconIssues, [
-    { kind: 'invalid', sealHeight: 10, sequence: 3, reason: 'boundary 1: version 1.0.0 below 2.0.0' },
-  ]);
+  assert.deepEqual(index.summary().beaconIssues, [{ kind: 'invalid', sealHeight: 10, sequence: 3, reason: 'boundary 1: version 1.0.0 below 2.0.0' }]);
 });
 
 // ---- 5.2 R(h) ----
@@ -305,7 +305,8 @@ test('9.19 version map rows: maximal runs of equal (state version, components, r
     { height: 18, protocolStateVersion: null, executionComponentVersion: null, cadenceComponentVersion: null, requiredVersion: null },
   ];
   const row = (fromHeight: number, toHeight: number, e: VersionMapEntry) => ({
-    fromHeight, toHeight,
+    fromHeight,
+    toHeight,
     protocolStateVersion: e.protocolStateVersion,
     executionComponentVersion: e.executionComponentVersion,
     cadenceComponentVersion: e.cadenceComponentVersion,
@@ -335,10 +336,27 @@ test('9.19 version map builder: rows() is a snapshot', () => {
 
 test('5.2 R(h) with bigint heights above 2^53', () => {
   const root = u64(2n ** 60n);
-  const at = (d: number): U64 => u64((2n ** 60n) + BigInt(d));
+  const at = (d: number): U64 => u64(2n ** 60n + BigInt(d));
   const index = new VersionIndex(root, { beacon: { sequence: 1, boundaries: [{ blockHeight: at(-5), version: '1.0.0' }] }, sealHeight: root });
   for (let d = 1; d <= 10; d++) {
-    index.addFinalized(at(d), d === 4 ? [{ beacon: { sequence: 2, boundaries: [{ blockHeight: at(-5), version: '1.0.0' }, { blockHeight: at(7), version: '2.0.0' }] }, emittedAtHeight: at(3), blockId: 'ff' }] : []);
+    index.addFinalized(
+      at(d),
+      d === 4
+        ? [
+            {
+              beacon: {
+                sequence: 2,
+                boundaries: [
+                  { blockHeight: at(-5), version: '1.0.0' },
+                  { blockHeight: at(7), version: '2.0.0' },
+                ],
+              },
+              emittedAtHeight: at(3),
+              blockId: 'ff',
+            },
+          ]
+        : [],
+    );
   }
   assert.equal(index.finalizedHeight, at(10));
   assert.deepEqual(triple(index.required(at(3))), ['1.0.0', 'root-snapshot', null]);
@@ -484,7 +502,10 @@ const scenarios = (JSON.parse(readFileSync(new URL('index.json', scenarioDir), '
 
 for (const { name } of scenarios) {
   test(`8 scenario ${name}: 5.2 required versions, 9.16-9.19 summary fields`, () => {
-    const lines = readFileSync(new URL(`${name}.expected.jsonl`, scenarioDir), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(new URL(`${name}.expected.jsonl`, scenarioDir), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const blocks = lines.filter((l) => l.type === 'block') as BlockLine[];
     const summary = lines.find((l) => l.type === 'summary');
     const archive = readScenarioArchive(name);

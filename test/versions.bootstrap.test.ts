@@ -3,12 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { SealedVersionBeacon, U64, VersionBeacon } from '../src/model/types.js';
 import { VersionIndex, type IndexedBeacon, type SealedBeaconInput, type Span } from '../src/protocol/versions/beacons.js';
-import {
-  BootstrapInputError,
-  checkBootstrap,
-  type BootstrapQuery,
-  type ComponentRun,
-} from '../src/protocol/versions/bootstrap.js';
+import { BootstrapInputError, checkBootstrap, type BootstrapQuery, type ComponentRun } from '../src/protocol/versions/bootstrap.js';
 
 function beacon(sequence: number, ...boundaries: [number, string][]): VersionBeacon {
   return { sequence, boundaries: boundaries.map(([blockHeight, version]) => ({ blockHeight, version })) };
@@ -78,7 +73,17 @@ test('5.4 empty range: verdict false', () => {
   const a = check(simple(), { binary: '1.0.0', fromHeight: 110, toHeight: 109 });
   assert.deepEqual(
     { ...a },
-    { binary: '1.0.0', normalized: '1.0.0', fromHeight: 110, toHeight: 109, mayExecute: [], silentForkRisk: [], unknown: [], componentMismatch: [], verdict: false },
+    {
+      binary: '1.0.0',
+      normalized: '1.0.0',
+      fromHeight: 110,
+      toHeight: 109,
+      mayExecute: [],
+      silentForkRisk: [],
+      unknown: [],
+      componentMismatch: [],
+      verdict: false,
+    },
   );
 });
 
@@ -186,7 +191,9 @@ test('5.4 input errors: binary, overrides and supported set that do not parse', 
 });
 
 test('5.4 over the beacons-index scenario (index rebuilt from the expected summary)', () => {
-  const lines = readFileSync(new URL('../../test/vectors/scenarios/beacons-index.expected.jsonl', import.meta.url), 'utf8').trim().split('\n');
+  const lines = readFileSync(new URL('../../test/vectors/scenarios/beacons-index.expected.jsonl', import.meta.url), 'utf8')
+    .trim()
+    .split('\n');
   const summary = JSON.parse(lines[lines.length - 1]!) as { finalizedHeight: number; beacons: IndexedBeacon[] };
   const index = VersionIndex.fromIndexed(1000, null, summary.beacons, summary.finalizedHeight);
   const a = check(index, { binary: 'v0.38.1' });

@@ -16,9 +16,7 @@ interface SemverVectors {
   binary: [string, string | null][];
 }
 
-const vectors = JSON.parse(
-  readFileSync(new URL('../../test/vectors/semver.json', import.meta.url), 'utf8'),
-) as SemverVectors;
+const vectors = JSON.parse(readFileSync(new URL('../../test/vectors/semver.json', import.meta.url), 'utf8')) as SemverVectors;
 
 function parsed(s: string) {
   const v = parseSemver(s);
@@ -40,9 +38,7 @@ test('8 semver vectors: every compare, invalid and binary entry', () => {
       assert.ok(version, `${normalized} parses`);
     }
   }
-  console.log(
-    `semver vectors: ${vectors.compare.length} compare, ${vectors.invalid.length} invalid, ${vectors.binary.length} binary`,
-  );
+  console.log(`semver vectors: ${vectors.compare.length} compare, ${vectors.invalid.length} invalid, ${vectors.binary.length} binary`);
 });
 
 test('5.3 parse: three base-10 int64 parts, leading zeros accepted', () => {

@@ -5,20 +5,46 @@ import { bytesEqual } from '../model/bytes.js';
 import { headerId } from '../model/ids.js';
 import { payloadHash } from '../model/payload.js';
 import type {
-  ApprovalSig, BlockRecord, Bytes, Chunk, Guarantee, Header, Id, Payload, QC, ReceiptStub, Result, Seal,
-  ServiceEvent, TimeoutCertificate, U64,
+  ApprovalSig,
+  BlockRecord,
+  Bytes,
+  Chunk,
+  Guarantee,
+  Header,
+  Id,
+  Payload,
+  QC,
+  ReceiptStub,
+  Result,
+  Seal,
+  ServiceEvent,
+  TimeoutCertificate,
+  U64,
 } from '../model/types.js';
 import { u64, U64_MAX } from '../model/u64.js';
 import { MappingError } from './errors.js';
 import { serviceEventFromPayload, serviceEventToFlowJson } from './events.js';
 import type {
-  AggregatedSignatureMsg, BlockHeaderMsg, BlockMsg, BlockSealMsg, ChunkMsg, CollectionGuaranteeMsg,
-  ExecutionReceiptMetaMsg, ExecutionResultMsg, QuorumCertificateMsg, ServiceEventMsg, TimeoutCertificateMsg, TimestampMsg,
+  AggregatedSignatureMsg,
+  BlockHeaderMsg,
+  BlockMsg,
+  BlockSealMsg,
+  ChunkMsg,
+  CollectionGuaranteeMsg,
+  ExecutionReceiptMetaMsg,
+  ExecutionResultMsg,
+  QuorumCertificateMsg,
+  ServiceEventMsg,
+  TimeoutCertificateMsg,
+  TimestampMsg,
 } from './grpc.js';
 
 /** The response is for another height than asked (3.4): a transport or server fault, retried by the caller. */
 export class HeightMismatch extends Error {
-  constructor(readonly requested: bigint, readonly received: bigint) {
+  constructor(
+    readonly requested: bigint,
+    readonly received: bigint,
+  ) {
     super(`block.block_header.height: the node answered height ${received} for height ${requested}`);
     this.name = 'HeightMismatch';
   }

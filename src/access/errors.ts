@@ -3,7 +3,10 @@
 // path inside a snapshot or an event payload (`$.SealingSegment.Blocks[0]...`), or a protobuf
 // field path (`block.block_header.timestamp`); the fetch adds the height in front.
 export class MappingError extends Error {
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`${path}: ${reason}`);
     this.name = 'MappingError';
   }

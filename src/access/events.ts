@@ -2,18 +2,52 @@
 // types → SPEC 2.3 bodies, and back (the exact text a flow-go node serves).
 import { MappingError } from './errors.js';
 import {
-  arr, arrOf, b64, hexBytes, hexId, obj, parseJson, rec, str, u64,
-  wArr, wB64, wHex, wMap, wNum, wObj, wStr, type JsonText, type JsonValue,
+  arr,
+  arrOf,
+  b64,
+  hexBytes,
+  hexId,
+  obj,
+  parseJson,
+  rec,
+  str,
+  u64,
+  wArr,
+  wB64,
+  wHex,
+  wMap,
+  wNum,
+  wObj,
+  wStr,
+  type JsonText,
+  type JsonValue,
 } from './json.js';
 import { compareBytes } from '../model/bytes.js';
 import type {
-  ClusterQC, EjectNode, EpochCommit, EpochRecover, EpochSetup, Id, Participant, ProtocolStateVersionUpgrade,
-  ServiceEvent, SetEpochExtensionViewCount, U64, VersionBeacon, VersionBoundary,
+  ClusterQC,
+  EjectNode,
+  EpochCommit,
+  EpochRecover,
+  EpochSetup,
+  Id,
+  Participant,
+  ProtocolStateVersionUpgrade,
+  ServiceEvent,
+  SetEpochExtensionViewCount,
+  U64,
+  VersionBeacon,
+  VersionBoundary,
 } from '../model/types.js';
 
 /** The type strings of ACCESS 4.2, the only ones a flow-go node can serve. */
 export const FLOW_GO_EVENT_TYPES = [
-  'setup', 'commit', 'recover', 'version-beacon', 'protocol-state-version-upgrade', 'set-epoch-extension-view-count', 'eject-node',
+  'setup',
+  'commit',
+  'recover',
+  'version-beacon',
+  'protocol-state-version-upgrade',
+  'set-epoch-extension-view-count',
+  'eject-node',
 ] as const;
 
 const SPEC_ONLY_TYPES = ['set-execution-component-version', 'set-cadence-component-version', 'set-execution-metering-parameters'];
@@ -23,8 +57,17 @@ const ROLE_NAMES = ['collection', 'consensus', 'execution', 'verification', 'acc
 // ---------------------------------------------------------------- JSON → model
 
 const SETUP_KEYS = [
-  'Counter', 'FirstView', 'DKGPhase1FinalView', 'DKGPhase2FinalView', 'DKGPhase3FinalView', 'FinalView',
-  'Participants', 'Assignments', 'RandomSource', 'TargetDuration', 'TargetEndTime',
+  'Counter',
+  'FirstView',
+  'DKGPhase1FinalView',
+  'DKGPhase2FinalView',
+  'DKGPhase3FinalView',
+  'FinalView',
+  'Participants',
+  'Assignments',
+  'RandomSource',
+  'TargetDuration',
+  'TargetEndTime',
 ];
 const IDENTITY_KEYS = ['NodeID', 'Role', 'InitialWeight', 'StakingPubKey', 'NetworkPubKey'];
 const COMMIT_KEYS = ['Counter', 'ClusterQCs', 'DKGGroupKey', 'DKGParticipantKeys', 'DKGIndexMap'];
@@ -140,13 +183,20 @@ function refuseType(type: string, path: string): never {
  */
 export function serviceEventFromFlowJson(type: string, body: JsonValue, path: string): ServiceEvent {
   switch (type) {
-    case 'setup': return { type, event: mapSetup(body, path) };
-    case 'commit': return { type, event: mapCommit(body, path) };
-    case 'recover': return { type, event: mapRecover(body, path) };
-    case 'version-beacon': return { type, event: mapVersionBeacon(body, path) };
-    case 'protocol-state-version-upgrade': return { type, event: mapUpgrade(body, path) };
-    case 'set-epoch-extension-view-count': return { type, event: mapExtension(body, path) };
-    case 'eject-node': return { type, event: mapEject(body, path) };
+    case 'setup':
+      return { type, event: mapSetup(body, path) };
+    case 'commit':
+      return { type, event: mapCommit(body, path) };
+    case 'recover':
+      return { type, event: mapRecover(body, path) };
+    case 'version-beacon':
+      return { type, event: mapVersionBeacon(body, path) };
+    case 'protocol-state-version-upgrade':
+      return { type, event: mapUpgrade(body, path) };
+    case 'set-epoch-extension-view-count':
+      return { type, event: mapExtension(body, path) };
+    case 'eject-node':
+      return { type, event: mapEject(body, path) };
   }
   return refuseType(type, path);
 }
@@ -178,7 +228,13 @@ export function setupJson(s: EpochSetup): JsonText {
     ['DKGPhase3FinalView', wNum(s.dkgPhase3FinalView)],
     ['FinalView', wNum(s.finalView)],
     ['Participants', wArr(s.participants.map(identityJson), true)],
-    ['Assignments', wArr(s.assignments.map((c) => wArr(c.map((id) => wHex(id)))), true)],
+    [
+      'Assignments',
+      wArr(
+        s.assignments.map((c) => wArr(c.map((id) => wHex(id)))),
+        true,
+      ),
+    ],
     ['RandomSource', wB64(s.randomSource)],
     ['TargetDuration', wNum(s.targetDuration)],
     ['TargetEndTime', wNum(s.targetEndTime)],
@@ -188,7 +244,17 @@ export function setupJson(s: EpochSetup): JsonText {
 export function commitJson(c: EpochCommit): JsonText {
   return wObj([
     ['Counter', wNum(c.counter)],
-    ['ClusterQCs', wArr(c.clusterQCs.map((qc) => wObj([['SigData', wB64(qc.sigData)], ['VoterIDs', wArr(qc.voterIds.map((id) => wHex(id)))]])))],
+    [
+      'ClusterQCs',
+      wArr(
+        c.clusterQCs.map((qc) =>
+          wObj([
+            ['SigData', wB64(qc.sigData)],
+            ['VoterIDs', wArr(qc.voterIds.map((id) => wHex(id)))],
+          ]),
+        ),
+      ),
+    ],
     ['DKGGroupKey', wHex(c.dkgGroupKey, true)],
     ['DKGParticipantKeys', wArr(c.dkgParticipantKeys.map((k) => wHex(k)))],
     ['DKGIndexMap', wMap(c.dkgIndexMap.map(([id, index]) => [Buffer.from(id).toString('hex'), wNum(index)]))],
@@ -197,22 +263,42 @@ export function commitJson(c: EpochCommit): JsonText {
 
 /** The beacon's two keys (also embedded, flattened, in SealedVersionBeacon). */
 export function versionBeaconEntries(b: VersionBeacon): [string, JsonText][] {
-  const boundaries = b.boundaries.map((x) => wObj([['BlockHeight', wNum(x.blockHeight)], ['Version', wStr(x.version)]]));
-  return [['VersionBoundaries', wArr(boundaries)], ['Sequence', wNum(b.sequence)]];
+  const boundaries = b.boundaries.map((x) =>
+    wObj([
+      ['BlockHeight', wNum(x.blockHeight)],
+      ['Version', wStr(x.version)],
+    ]),
+  );
+  return [
+    ['VersionBoundaries', wArr(boundaries)],
+    ['Sequence', wNum(b.sequence)],
+  ];
 }
 
 /** The body text for one of the seven flow-go types; throws for anything a node cannot serve. */
 function bodyJson(e: ServiceEvent): JsonText {
   if (e.unknown) throw new RangeError(`unknown service event type ${JSON.stringify(e.type)}: a flow-go node cannot serve it`);
   switch (e.type) {
-    case 'setup': return setupJson(e.event);
-    case 'commit': return commitJson(e.event);
-    case 'recover': return wObj([['EpochSetup', setupJson(e.event.setup)], ['EpochCommit', commitJson(e.event.commit)]]);
-    case 'version-beacon': return wObj(versionBeaconEntries(e.event));
+    case 'setup':
+      return setupJson(e.event);
+    case 'commit':
+      return commitJson(e.event);
+    case 'recover':
+      return wObj([
+        ['EpochSetup', setupJson(e.event.setup)],
+        ['EpochCommit', commitJson(e.event.commit)],
+      ]);
+    case 'version-beacon':
+      return wObj(versionBeaconEntries(e.event));
     case 'protocol-state-version-upgrade':
-      return wObj([['NewProtocolStateVersion', wNum(e.event.newProtocolStateVersion)], ['ActiveView', wNum(e.event.activeView)]]);
-    case 'set-epoch-extension-view-count': return wObj([['Value', wNum(e.event.value)]]);
-    case 'eject-node': return wObj([['NodeID', wHex(e.event.nodeId)]]);
+      return wObj([
+        ['NewProtocolStateVersion', wNum(e.event.newProtocolStateVersion)],
+        ['ActiveView', wNum(e.event.activeView)],
+      ]);
+    case 'set-epoch-extension-view-count':
+      return wObj([['Value', wNum(e.event.value)]]);
+    case 'eject-node':
+      return wObj([['NodeID', wHex(e.event.nodeId)]]);
   }
   throw new RangeError(`service event type ${JSON.stringify(e.type)} is a SPEC extension: a flow-go node cannot serve it`);
 }
@@ -224,7 +310,10 @@ export function serviceEventToFlowJson(e: ServiceEvent): string {
 
 /** `{"Type": ..., "Event": ...}` as the snapshot JSON wraps an event (ACCESS 4, 5.4). */
 export function wrappedEventJson(e: ServiceEvent): JsonText {
-  return wObj([['Type', wStr(e.type)], ['Event', bodyJson(e)]]);
+  return wObj([
+    ['Type', wStr(e.type)],
+    ['Event', bodyJson(e)],
+  ]);
 }
 
 /** `[{"Type", "Event"}]` entries of an ExecutionResult (null → []). */

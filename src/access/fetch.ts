@@ -126,7 +126,10 @@ class Fetch {
   private readonly warnings: string[] = [];
   private nextCallAt = 0;
 
-  constructor(private readonly store: BlockStore, private readonly opts: FetchOptions) {
+  constructor(
+    private readonly store: BlockStore,
+    private readonly opts: FetchOptions,
+  ) {
     this.client = opts.client;
     this.log = opts.log ?? (() => {});
   }
@@ -156,7 +159,9 @@ class Fetch {
     }
     let stoppedBy: FetchStats['stoppedBy'] = 'end';
     // what is written reaches the store within a second also while the head is quiet
-    const flush = setInterval(() => { if (this.writer.staged > 0) this.commit(); }, 1000);
+    const flush = setInterval(() => {
+      if (this.writer.staged > 0) this.commit();
+    }, 1000);
     flush.unref();
     try {
       if (end === undefined || this.height < end) await this.fetchRange(this.height + 1n, end ?? this.head);
@@ -197,7 +202,9 @@ class Fetch {
     const v = parseBinaryVersion(node.semver).version;
     if (v === null) throw new FetchError(`GetNodeVersionInfo: the node's version ${JSON.stringify(node.semver)} does not parse: not a flow-go Access node?`);
     if (compareSemver(v, MIN_NODE_VERSION) < 0) {
-      throw new FetchError(`GetNodeVersionInfo: the node runs flow-go ${node.semver}, older than v0.43.0: its data does not hash as SPEC says (pre-v0.43 sporks are not supported)`);
+      throw new FetchError(
+        `GetNodeVersionInfo: the node runs flow-go ${node.semver}, older than v0.43.0: its data does not hash as SPEC says (pre-v0.43 sporks are not supported)`,
+      );
     }
   }
 
@@ -207,7 +214,9 @@ class Fetch {
     if (this.opts.rootSnapshot !== undefined) {
       ({ text, source } = this.opts.rootSnapshot);
     } else {
-      const r = await this.call('snapshot', `GetProtocolStateSnapshotByHeight(${sporkRootHeight})`, () => this.client.getProtocolStateSnapshotByHeight(sporkRootHeight));
+      const r = await this.call('snapshot', `GetProtocolStateSnapshotByHeight(${sporkRootHeight})`, () =>
+        this.client.getProtocolStateSnapshotByHeight(sporkRootHeight),
+      );
       text = r.serializedSnapshot;
       source = `the node's snapshot at the spork root height ${sporkRootHeight}`;
     }
@@ -335,11 +344,16 @@ class Fetch {
 
   /** A finalized block by height, mapped; NOT_FOUND at or below a head already seen is a lagging node (3 tries). */
   private async block(h: bigint): Promise<BlockRecord> {
-    return this.call('block', `height ${h}: GetBlockByHeight`, async () => {
-      const r = await this.client.getBlockByHeight(h);
-      this.seeHead(0n, r.metadata?.latest_finalized_height);
-      return this.map(r.block, h); // a HeightMismatch here is retried
-    }, (n) => (h <= this.head && n <= 3 ? 'retry' : 'stop'));
+    return this.call(
+      'block',
+      `height ${h}: GetBlockByHeight`,
+      async () => {
+        const r = await this.client.getBlockByHeight(h);
+        this.seeHead(0n, r.metadata?.latest_finalized_height);
+        return this.map(r.block, h); // a HeightMismatch here is retried
+      },
+      (n) => (h <= this.head && n <= 3 ? 'retry' : 'stop'),
+    );
   }
 
   private map(b: Parameters<typeof blockRecordFromMessage>[0], h: bigint): BlockRecord {
@@ -357,7 +371,9 @@ class Fetch {
     const h = BigInt(rec.header.height);
     if (!bytesEqual(rec.header.parentId, this.prevId)) {
       if (h === this.rootHeight + 1n) {
-        throw new FetchError(`height ${h}: parent_id ${toHex(rec.header.parentId)} is not the root block ${toHex(this.rootId)}: the node serves another spork or network`);
+        throw new FetchError(
+          `height ${h}: parent_id ${toHex(rec.header.parentId)} is not the root block ${toHex(this.rootId)}: the node serves another spork or network`,
+        );
       }
       this.mismatches.parentLink++;
       this.recordedMismatch(h, `parent_id ${toHex(rec.header.parentId)} is not the block written at height ${h - 1n} (${toHex(this.prevId)})`);
@@ -408,7 +424,10 @@ class Fetch {
   private commit(): void {
     if (this.writer === undefined) return;
     const p: Stored = { height: String(this.height), id: toHex(this.prevId) };
-    this.writer.commit([[progressKey(this.rootId), p], ['recordCount', this.nextGlobal - 1]]);
+    this.writer.commit([
+      [progressKey(this.rootId), p],
+      ['recordCount', this.nextGlobal - 1],
+    ]);
     this.lastCommit = Date.now();
     this.progress(false);
   }
@@ -424,10 +443,16 @@ class Fetch {
     let failure: unknown = null;
     let next = from;
     const start = (h: bigint) => {
-      const p = this.block(h).then(
-        (rec) => { ready.set(h, rec); },
-        (e) => { if (failure === null) failure = e; },
-      ).finally(() => inflight.delete(h));
+      const p = this.block(h)
+        .then(
+          (rec) => {
+            ready.set(h, rec);
+          },
+          (e) => {
+            if (failure === null) failure = e;
+          },
+        )
+        .finally(() => inflight.delete(h));
       inflight.set(h, p);
     };
     try {
@@ -512,7 +537,8 @@ class Fetch {
         try {
           const h = BigInt(msg.block?.block_header?.height ?? msg.block?.height ?? '0');
           if (h <= this.height) return; // a subscription may deliver its start height again (6.5 step 5)
-          if (h !== this.height + 1n) throw new FetchError(`SubscribeBlocksFromStartHeight: height ${h} arrived after ${this.height}: the stream skipped heights`);
+          if (h !== this.height + 1n)
+            throw new FetchError(`SubscribeBlocksFromStartHeight: height ${h} arrived after ${this.height}: the stream skipped heights`);
           this.seeHead(h);
           this.write(this.map(msg.block, h));
           this.progress(true);

@@ -2,10 +2,7 @@
 // at run time from src/access/proto, no codegen), the messages as proto-loader returns them, a
 // promise client, and the service definition for servers (the loopback test node).
 import { fileURLToPath } from 'node:url';
-import {
-  Client, credentials, Metadata, status,
-  type CallOptions, type ClientReadableStream, type ServiceDefinition, type ServiceError,
-} from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status, type CallOptions, type ClientReadableStream, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition, type PackageDefinition } from '@grpc/proto-loader';
 
 export const ACCESS_SERVICE = 'flow.access.AccessAPI';
@@ -194,16 +191,44 @@ export interface SubscribeBlocksResponseMsg {
 export type PingResponseMsg = Record<string, never>;
 
 // Requests, as sent (uint64 as decimal strings).
-export interface GetBlockByHeightRequestMsg { height: string; full_block_response: boolean }
-export interface GetBlockByIdRequestMsg { id: Buffer; full_block_response: boolean }
-export interface GetLatestBlockRequestMsg { is_sealed: boolean; full_block_response: boolean }
-export interface GetLatestBlockHeaderRequestMsg { is_sealed: boolean }
-export interface GetBlockHeaderByHeightRequestMsg { height: string }
-export interface GetProtocolStateSnapshotByHeightRequestMsg { block_height: string }
-export interface GetProtocolStateSnapshotByBlockIdRequestMsg { block_id: Buffer }
-export interface SubscribeBlocksFromStartHeightRequestMsg { start_block_height: string; block_status: BlockStatus; full_block_response: boolean }
-export interface SubscribeBlocksFromStartBlockIdRequestMsg { start_block_id: Buffer; block_status: BlockStatus; full_block_response: boolean }
-export interface SubscribeBlocksFromLatestRequestMsg { block_status: BlockStatus; full_block_response: boolean }
+export interface GetBlockByHeightRequestMsg {
+  height: string;
+  full_block_response: boolean;
+}
+export interface GetBlockByIdRequestMsg {
+  id: Buffer;
+  full_block_response: boolean;
+}
+export interface GetLatestBlockRequestMsg {
+  is_sealed: boolean;
+  full_block_response: boolean;
+}
+export interface GetLatestBlockHeaderRequestMsg {
+  is_sealed: boolean;
+}
+export interface GetBlockHeaderByHeightRequestMsg {
+  height: string;
+}
+export interface GetProtocolStateSnapshotByHeightRequestMsg {
+  block_height: string;
+}
+export interface GetProtocolStateSnapshotByBlockIdRequestMsg {
+  block_id: Buffer;
+}
+export interface SubscribeBlocksFromStartHeightRequestMsg {
+  start_block_height: string;
+  block_status: BlockStatus;
+  full_block_response: boolean;
+}
+export interface SubscribeBlocksFromStartBlockIdRequestMsg {
+  start_block_id: Buffer;
+  block_status: BlockStatus;
+  full_block_response: boolean;
+}
+export interface SubscribeBlocksFromLatestRequestMsg {
+  block_status: BlockStatus;
+  full_block_response: boolean;
+}
 
 // ---------------------------------------------------------------- loading
 
@@ -325,7 +350,9 @@ export class AccessClient {
 
   getProtocolStateSnapshotByHeight(height: bigint, deadlineMs?: number): Promise<ProtocolStateSnapshotResponseMsg> {
     return this.unary<GetProtocolStateSnapshotByHeightRequestMsg, ProtocolStateSnapshotResponseMsg>(
-      'GetProtocolStateSnapshotByHeight', { block_height: uint64(height) }, deadlineMs,
+      'GetProtocolStateSnapshotByHeight',
+      { block_height: uint64(height) },
+      deadlineMs,
     );
   }
 
@@ -341,7 +368,12 @@ export class AccessClient {
     const m = method('SubscribeBlocksFromStartHeight');
     const req: SubscribeBlocksFromStartHeightRequestMsg = { start_block_height: uint64(start), block_status: blockStatus, full_block_response: true };
     const stream = this.client.makeServerStreamRequest<object, SubscribeBlocksResponseMsg>(
-      m.path, m.requestSerialize, m.responseDeserialize as (b: Buffer) => SubscribeBlocksResponseMsg, req, new Metadata(), {},
+      m.path,
+      m.requestSerialize,
+      m.responseDeserialize as (b: Buffer) => SubscribeBlocksResponseMsg,
+      req,
+      new Metadata(),
+      {},
     );
     stream.on('error', (e: ServiceError) => this.noteError(e));
     return stream;
@@ -356,7 +388,12 @@ export class AccessClient {
     const options: CallOptions = { deadline: Date.now() + (deadlineMs ?? this.deadlineMs) };
     return new Promise<Res>((resolve, reject) => {
       this.client.makeUnaryRequest<object, Res>(
-        m.path, m.requestSerialize, m.responseDeserialize as (b: Buffer) => Res, req, new Metadata(), options,
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize as (b: Buffer) => Res,
+        req,
+        new Metadata(),
+        options,
         (err, res) => {
           if (err !== null) {
             this.noteError(err);

@@ -24,7 +24,10 @@ class Parser {
   pos = 0;
   depth = 0;
 
-  constructor(readonly b: Uint8Array, readonly path: string) {}
+  constructor(
+    readonly b: Uint8Array,
+    readonly path: string,
+  ) {}
 
   fail(reason: string, at = this.pos): never {
     throw new MappingError(this.path, `JSON syntax error at byte ${at}: ${reason}`);
@@ -262,7 +265,10 @@ export function exactKeys(o: JsonObject, required: readonly string[], optional: 
 
 /** An object with an exact key set, read field by field with the field's path. */
 export class Rec {
-  constructor(readonly o: JsonObject, readonly path: string) {}
+  constructor(
+    readonly o: JsonObject,
+    readonly path: string,
+  ) {}
 
   get<T>(key: string, conv: Conv<T>): T {
     return conv(this.o.get(key) as JsonValue, `${this.path}.${key}`);

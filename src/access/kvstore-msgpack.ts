@@ -14,7 +14,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 class Reader {
   pos = 0;
-  constructor(readonly b: Uint8Array, readonly fail: (reason: string) => never) {}
+  constructor(
+    readonly b: Uint8Array,
+    readonly fail: (reason: string) => never,
+  ) {}
 
   need(n: number): void {
     if (this.pos + n > this.b.length) this.fail(`msgpack truncated at byte ${this.pos}`);
@@ -41,22 +44,41 @@ class Reader {
     if (t >= 0xa0 && t <= 0xbf) return this.str(t & 0x1f);
     if (t >= 0xe0) return this.fail(`msgpack negative integer at byte ${at}`);
     switch (t) {
-      case 0xc0: return null;
-      case 0xc2: return false;
-      case 0xc3: return true;
-      case 0xc4: return this.bin(this.len(1));
-      case 0xc5: return this.bin(this.len(2));
-      case 0xc6: return this.bin(this.len(4));
-      case 0xcc: return Number(this.uintN(1));
-      case 0xcd: return Number(this.uintN(2));
-      case 0xce: return Number(this.uintN(4));
-      case 0xcf: return normU64(this.uintN(8));
-      case 0xd0: case 0xd1: case 0xd2: case 0xd3: return this.signed(t, at);
-      case 0xd9: return this.str(this.len(1));
-      case 0xda: return this.str(this.len(2));
-      case 0xdb: return this.str(this.len(4));
-      case 0xde: return this.map(this.len(2), depth);
-      case 0xdf: return this.map(this.len(4), depth);
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xc4:
+        return this.bin(this.len(1));
+      case 0xc5:
+        return this.bin(this.len(2));
+      case 0xc6:
+        return this.bin(this.len(4));
+      case 0xcc:
+        return Number(this.uintN(1));
+      case 0xcd:
+        return Number(this.uintN(2));
+      case 0xce:
+        return Number(this.uintN(4));
+      case 0xcf:
+        return normU64(this.uintN(8));
+      case 0xd0:
+      case 0xd1:
+      case 0xd2:
+      case 0xd3:
+        return this.signed(t, at);
+      case 0xd9:
+        return this.str(this.len(1));
+      case 0xda:
+        return this.str(this.len(2));
+      case 0xdb:
+        return this.str(this.len(4));
+      case 0xde:
+        return this.map(this.len(2), depth);
+      case 0xdf:
+        return this.map(this.len(4), depth);
     }
     return this.fail(`msgpack type byte 0x${t.toString(16)} at byte ${at} has no place in a KV model`);
   }
@@ -117,7 +139,12 @@ function describe(v: Value): string {
 class Struct {
   private readonly byKey = new Map<string, Value>();
 
-  constructor(v: Value, readonly at: string, keys: readonly string[], readonly fail: (reason: string) => never) {
+  constructor(
+    v: Value,
+    readonly at: string,
+    keys: readonly string[],
+    readonly fail: (reason: string) => never,
+  ) {
     const where = at ? `${at}: ` : '';
     if (!isMap(v)) fail(`${where}expected a map, got ${describe(v)}`);
     for (const [k, x] of v.entries) {

@@ -5,9 +5,7 @@ import { isClientReceiveLimit } from './grpc.js';
 
 export type CallKind = 'block' | 'snapshot' | 'probe' | 'stream';
 
-export type Decision =
-  | { action: 'retry'; why: string }
-  | { action: 'stop'; why: string; hint?: string };
+export type Decision = { action: 'retry'; why: string } | { action: 'stop'; why: string; hint?: string };
 
 export interface RetryPolicy {
   /** First backoff (ms); doubles per failure up to `maxMs`, full jitter. */
@@ -41,7 +39,8 @@ export function classify(e: unknown, kind: CallKind): Decision {
       if (isClientReceiveLimit(e)) return { action: 'stop', why: what, hint: 'a response is larger than the receive limit: raise it with --max-message-mb' };
       return { action: 'retry', why: what };
     case status.INTERNAL:
-      if (kind === 'snapshot') return { action: 'stop', why: what, hint: 'the node cannot build the root snapshot: give the published one with --root-snapshot FILE' };
+      if (kind === 'snapshot')
+        return { action: 'stop', why: what, hint: 'the node cannot build the root snapshot: give the published one with --root-snapshot FILE' };
       return { action: 'retry', why: what };
     case status.UNIMPLEMENTED:
       if (kind === 'snapshot') return { action: 'stop', why: what, hint: 'give the published root snapshot with --root-snapshot FILE' };

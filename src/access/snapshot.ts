@@ -2,23 +2,36 @@
 // (SPEC 3, 9.1), with the spork-root requirement and the node-free cross-checks of 5.7; and the
 // inverse, a shape-C snapshot as a flow-go >= v0.43 node writes it (for test servers).
 import { MappingError } from './errors.js';
-import {
-  arr, arrOf, b64, bool, hexId, nullable, obj, parseJson, rec, str, u64, uint,
-  wArr, wB64, wBool, wHex, wNum, wObj, wStr, W_NULL, type JsonText, type JsonValue, type Rec,
-} from './json.js';
-import {
-  commitJson, identityJson, mapCommit, mapSetup, mapVersionBeacon, mapWrappedEvents, setupJson, versionBeaconEntries, wrappedEventJson,
-} from './events.js';
-import { decodeKVStoreData, encodeKVStoreData } from './kvstore-msgpack.js';
-import { bytesEqual, compareBytes, toHex } from '../model/bytes.js';
+import { arr, arrOf, b64, bool, hexId, nullable, obj, parseJson, rec, str, u64, uint, type JsonValue, type Rec } from './json.js';
+import { mapCommit, mapSetup, mapVersionBeacon, mapWrappedEvents } from './events.js';
+import { decodeKVStoreData } from './kvstore-msgpack.js';
+import { bytesEqual, toHex } from '../model/bytes.js';
 import { sha3 } from '../model/hash.js';
-import { headerId, receiptStubId, resultId, sealId, writeServiceEvent } from '../model/ids.js';
+import { headerId, resultId, sealId, writeServiceEvent } from '../model/ids.js';
 import { payloadHash } from '../model/payload.js';
 import { RlpWriter } from '../model/rlp.js';
 import type {
-  ApprovalSig, Chunk, DynamicIdentity, EpochCommit, EpochContainer, EpochEvents, EpochExtension, EpochSetup, EpochState, Guarantee,
-  Header, Id, Participant, Payload, QC, ReceiptStub, Result, RootSnapshot, Seal, SealedVersionBeacon, SporkParams,
-  TimeoutCertificate, U64,
+  ApprovalSig,
+  Chunk,
+  DynamicIdentity,
+  EpochCommit,
+  EpochContainer,
+  EpochEvents,
+  EpochExtension,
+  EpochState,
+  Guarantee,
+  Header,
+  Id,
+  Payload,
+  QC,
+  ReceiptStub,
+  Result,
+  RootSnapshot,
+  Seal,
+  SealedVersionBeacon,
+  SporkParams,
+  TimeoutCertificate,
+  U64,
 } from '../model/types.js';
 
 /** A snapshot that cannot be a SPEC root: not a spork root, shape A, a missing item, or a failed cross-check. */
@@ -47,11 +60,28 @@ export interface MappedRoot {
 }
 
 const HEADER_KEYS = [
-  'ChainID', 'ParentID', 'Height', 'Timestamp', 'View', 'ParentView', 'ParentVoterIndices', 'ParentVoterSigData', 'ProposerID', 'LastViewTC',
+  'ChainID',
+  'ParentID',
+  'Height',
+  'Timestamp',
+  'View',
+  'ParentView',
+  'ParentVoterIndices',
+  'ParentVoterSigData',
+  'ProposerID',
+  'LastViewTC',
 ];
 const EPOCH_ENTRY_KEYS = [
-  'PreviousEpoch', 'CurrentEpoch', 'NextEpoch', 'EpochFallbackTriggered', 'PreviousEpochSetup', 'PreviousEpochCommit',
-  'CurrentEpochSetup', 'CurrentEpochCommit', 'NextEpochSetup', 'NextEpochCommit',
+  'PreviousEpoch',
+  'CurrentEpoch',
+  'NextEpoch',
+  'EpochFallbackTriggered',
+  'PreviousEpochSetup',
+  'PreviousEpochCommit',
+  'CurrentEpochSetup',
+  'CurrentEpochCommit',
+  'NextEpochSetup',
+  'NextEpochCommit',
 ];
 const SS = '$.SealingSegment';
 
@@ -65,16 +95,22 @@ function qc(v: JsonValue, path: string): QC {
 function tc(v: JsonValue, path: string): TimeoutCertificate {
   const r = rec(v, path, ['View', 'NewestQCViews', 'NewestQC', 'SignerIndices', 'SigData']);
   return {
-    view: r.get('View', u64), newestQCViews: r.get('NewestQCViews', arrOf(u64)), newestQC: r.get('NewestQC', qc),
-    signerIndices: r.get('SignerIndices', b64), sigData: r.get('SigData', b64),
+    view: r.get('View', u64),
+    newestQCViews: r.get('NewestQCViews', arrOf(u64)),
+    newestQC: r.get('NewestQC', qc),
+    signerIndices: r.get('SignerIndices', b64),
+    sigData: r.get('SigData', b64),
   };
 }
 
 function guarantee(v: JsonValue, path: string): Guarantee {
   const r = rec(v, path, ['CollectionID', 'ReferenceBlockID', 'ClusterChainID', 'SignerIndices', 'Signature']);
   return {
-    collectionId: r.get('CollectionID', hexId), referenceBlockId: r.get('ReferenceBlockID', hexId), clusterChainId: r.get('ClusterChainID', str),
-    signerIndices: r.get('SignerIndices', b64), signature: r.get('Signature', b64),
+    collectionId: r.get('CollectionID', hexId),
+    referenceBlockId: r.get('ReferenceBlockID', hexId),
+    clusterChainId: r.get('ClusterChainID', str),
+    signerIndices: r.get('SignerIndices', b64),
+    signature: r.get('Signature', b64),
   };
 }
 
@@ -86,7 +122,9 @@ function approvalSig(v: JsonValue, path: string): ApprovalSig {
 function seal(v: JsonValue, path: string): Seal {
   const r = rec(v, path, ['BlockID', 'ResultID', 'FinalState', 'AggregatedApprovalSigs']);
   return {
-    blockId: r.get('BlockID', hexId), resultId: r.get('ResultID', hexId), finalState: r.get('FinalState', hexId),
+    blockId: r.get('BlockID', hexId),
+    resultId: r.get('ResultID', hexId),
+    finalState: r.get('FinalState', hexId),
     approvalSigs: r.get('AggregatedApprovalSigs', arrOf(approvalSig)),
   };
 }
@@ -94,7 +132,9 @@ function seal(v: JsonValue, path: string): Seal {
 function receipt(v: JsonValue, path: string): ReceiptStub {
   const r = rec(v, path, ['ExecutorID', 'ResultID', 'Spocks', 'ExecutorSignature'], ['ID']);
   return {
-    executorId: r.get('ExecutorID', hexId), resultId: r.get('ResultID', hexId), spocks: r.get('Spocks', arrOf(b64)),
+    executorId: r.get('ExecutorID', hexId),
+    resultId: r.get('ResultID', hexId),
+    spocks: r.get('Spocks', arrOf(b64)),
     executorSignature: r.get('ExecutorSignature', b64),
   };
 }
@@ -105,14 +145,31 @@ class SnapshotMapper {
 
   chunk = (v: JsonValue, path: string): Chunk => {
     const r = rec(v, path, [
-      'CollectionIndex', 'StartState', 'EventCollection', 'ServiceEventCount', 'BlockID', 'TotalComputationUsed', 'NumberOfTransactions', 'Index', 'EndState',
+      'CollectionIndex',
+      'StartState',
+      'EventCollection',
+      'ServiceEventCount',
+      'BlockID',
+      'TotalComputationUsed',
+      'NumberOfTransactions',
+      'Index',
+      'EndState',
     ]);
-    const count = r.get('ServiceEventCount', nullable((x, p) => uint(x, 16, p)));
+    const count = r.get(
+      'ServiceEventCount',
+      nullable((x, p) => uint(x, 16, p)),
+    );
     if (count === null) this.warnings.push(`${path}.ServiceEventCount is null (the pre-v0.43 chunk encoding); mapped to 0`);
     return {
-      collectionIndex: r.get('CollectionIndex', u64), startState: r.get('StartState', hexId), eventCollection: r.get('EventCollection', hexId),
-      serviceEventCount: count ?? 0, blockId: r.get('BlockID', hexId), totalComputationUsed: r.get('TotalComputationUsed', u64),
-      numberOfTransactions: r.get('NumberOfTransactions', u64), index: r.get('Index', u64), endState: r.get('EndState', hexId),
+      collectionIndex: r.get('CollectionIndex', u64),
+      startState: r.get('StartState', hexId),
+      eventCollection: r.get('EventCollection', hexId),
+      serviceEventCount: count ?? 0,
+      blockId: r.get('BlockID', hexId),
+      totalComputationUsed: r.get('TotalComputationUsed', u64),
+      numberOfTransactions: r.get('NumberOfTransactions', u64),
+      index: r.get('Index', u64),
+      endState: r.get('EndState', hexId),
     };
   };
 
@@ -120,8 +177,11 @@ class SnapshotMapper {
   resultWithId = (v: JsonValue, path: string): { result: Result; jsonId: Id | null } => {
     const r = rec(v, path, ['PreviousResultID', 'BlockID', 'Chunks', 'ServiceEvents', 'ExecutionDataID'], ['ID']);
     const result: Result = {
-      previousResultId: r.get('PreviousResultID', hexId), blockId: r.get('BlockID', hexId), chunks: r.get('Chunks', arrOf(this.chunk)),
-      serviceEvents: r.get('ServiceEvents', mapWrappedEvents), executionDataId: r.get('ExecutionDataID', hexId),
+      previousResultId: r.get('PreviousResultID', hexId),
+      blockId: r.get('BlockID', hexId),
+      chunks: r.get('Chunks', arrOf(this.chunk)),
+      serviceEvents: r.get('ServiceEvents', mapWrappedEvents),
+      executionDataId: r.get('ExecutionDataID', hexId),
     };
     return { result, jsonId: r.opt('ID', hexId, null) };
   };
@@ -129,8 +189,14 @@ class SnapshotMapper {
   payload = (v: JsonValue, path: string): Payload => {
     const r = rec(v, path, ['Guarantees', 'Seals', 'Receipts', 'Results', 'ProtocolStateID']);
     return {
-      guarantees: r.get('Guarantees', arrOf(guarantee)), seals: r.get('Seals', arrOf(seal)), receipts: r.get('Receipts', arrOf(receipt)),
-      results: r.get('Results', arrOf((x, p) => this.resultWithId(x, p).result)), protocolStateId: r.get('ProtocolStateID', hexId),
+      guarantees: r.get('Guarantees', arrOf(guarantee)),
+      seals: r.get('Seals', arrOf(seal)),
+      receipts: r.get('Receipts', arrOf(receipt)),
+      results: r.get(
+        'Results',
+        arrOf((x, p) => this.resultWithId(x, p).result),
+      ),
+      protocolStateId: r.get('ProtocolStateID', hexId),
     };
   };
 
@@ -156,10 +222,18 @@ class SnapshotMapper {
       this.warnings.push(`${h.path}.PayloadHash ${toHex(claimedHash)} differs from the payload's hash ${toHex(computed)}`);
     }
     const header: Header = {
-      chainId: h.get('ChainID', str), parentId: h.get('ParentID', hexId), height: h.get('Height', u64), timestamp: h.get('Timestamp', u64),
-      view: h.get('View', u64), parentView: h.get('ParentView', u64), parentVoterIndices: h.get('ParentVoterIndices', b64),
-      parentVoterSigData: h.get('ParentVoterSigData', b64), proposerId: h.get('ProposerID', hexId), lastViewTC: h.get('LastViewTC', nullable(tc)),
-      payloadHash: claimedHash ?? computed, proposerSigData,
+      chainId: h.get('ChainID', str),
+      parentId: h.get('ParentID', hexId),
+      height: h.get('Height', u64),
+      timestamp: h.get('Timestamp', u64),
+      view: h.get('View', u64),
+      parentView: h.get('ParentView', u64),
+      parentVoterIndices: h.get('ParentVoterIndices', b64),
+      parentVoterSigData: h.get('ParentVoterSigData', b64),
+      proposerId: h.get('ProposerID', hexId),
+      lastViewTC: h.get('LastViewTC', nullable(tc)),
+      payloadHash: claimedHash ?? computed,
+      proposerSigData,
     };
     return { header, payload, jsonId: h.get('ID', hexId), headerPath: h.path };
   }
@@ -180,8 +254,10 @@ function extension(v: JsonValue, path: string): EpochExtension {
 function container(v: JsonValue, path: string): EpochContainer {
   const r = rec(v, path, ['SetupID', 'CommitID', 'ActiveIdentities', 'EpochExtensions']);
   return {
-    setupId: r.get('SetupID', hexId), commitId: r.get('CommitID', hexId),
-    identities: r.get('ActiveIdentities', arrOf(identity)), extensions: r.get('EpochExtensions', arrOf(extension)),
+    setupId: r.get('SetupID', hexId),
+    commitId: r.get('CommitID', hexId),
+    identities: r.get('ActiveIdentities', arrOf(identity)),
+    extensions: r.get('EpochExtensions', arrOf(extension)),
   };
 }
 
@@ -199,10 +275,12 @@ function epochEntry(v: JsonValue, path: string): { epochState: EpochState; epoch
     fallbackTriggered: r.get('EpochFallbackTriggered', bool),
   };
   const epochEvents: EpochEvents = {
-    previousSetup: r.get('PreviousEpochSetup', nullable(mapSetup)), previousCommit: r.get('PreviousEpochCommit', nullable(mapCommit)),
+    previousSetup: r.get('PreviousEpochSetup', nullable(mapSetup)),
+    previousCommit: r.get('PreviousEpochCommit', nullable(mapCommit)),
     currentSetup: required(r.get('CurrentEpochSetup', nullable(mapSetup)), `${path}.CurrentEpochSetup`),
     currentCommit: r.get('CurrentEpochCommit', nullable(mapCommit)),
-    nextSetup: r.get('NextEpochSetup', nullable(mapSetup)), nextCommit: r.get('NextEpochCommit', nullable(mapCommit)),
+    nextSetup: r.get('NextEpochSetup', nullable(mapSetup)),
+    nextCommit: r.get('NextEpochCommit', nullable(mapCommit)),
   };
   for (const key of ['previousCommit', 'currentCommit', 'nextCommit'] as const) {
     const c = epochEvents[key];
@@ -245,14 +323,21 @@ function detectShape(x: JsonValue, path: string): 'B' | 'C' {
 
 function requireSporkRoot(blocks: JsonValue[], firstSeal: JsonValue | undefined, shape: 'B' | 'C', params: SporkParams): void {
   if (blocks.length !== 1) {
-    throw new RootRefused(`${SS}.Blocks`, `not a spork-root snapshot: ${blocks.length} blocks in the sealing segment (a spork root has exactly 1). ` +
-      'A mid-spork snapshot cannot be a SPEC root: the blocks after its lowest block seal heights at or below it with results included before it, which SPEC 6 refuses (bad-seal)');
+    throw new RootRefused(
+      `${SS}.Blocks`,
+      `not a spork-root snapshot: ${blocks.length} blocks in the sealing segment (a spork root has exactly 1). ` +
+        'A mid-spork snapshot cannot be a SPEC root: the blocks after its lowest block seal heights at or below it with results included before it, which SPEC 6 refuses (bad-seal)',
+    );
   }
-  if (firstSeal === null || firstSeal === undefined) throw new RootRefused(`${SS}.FirstSeal`, 'not a spork-root snapshot: FirstSeal is null (a spork root carries its root seal there)');
+  if (firstSeal === null || firstSeal === undefined)
+    throw new RootRefused(`${SS}.FirstSeal`, 'not a spork-root snapshot: FirstSeal is null (a spork root carries its root seal there)');
   const height = peekHeight(blocks[0], shape);
   if (height !== params.sporkRootHeight) {
-    throw new RootRefused(`${SS}.Blocks[0]`, `not a spork-root snapshot: its block is at height ${height}, but Params.SporkRootBlockHeight is ${params.sporkRootHeight} ` +
-      '(a snapshot of a later block: mid-spork, it cannot be a SPEC root)');
+    throw new RootRefused(
+      `${SS}.Blocks[0]`,
+      `not a spork-root snapshot: its block is at height ${height}, but Params.SporkRootBlockHeight is ${params.sporkRootHeight} ` +
+        '(a snapshot of a later block: mid-spork, it cannot be a SPEC root)',
+    );
   }
 }
 
@@ -265,7 +350,10 @@ function idOf(compute: () => Id, path: string, what: string): Id {
     return compute();
   } catch (e) {
     if (e instanceof MappingError) throw e;
-    throw new RootRefused(path, `${what} cannot be computed (a commit's DKG index map that is not a permutation?): ${e instanceof Error ? e.message : String(e)}`);
+    throw new RootRefused(
+      path,
+      `${what} cannot be computed (a commit's DKG index map that is not a permutation?): ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 
@@ -276,7 +364,12 @@ function crossCheck(name: string, path: string, got: Id, want: Id, wantWhat: str
 function mapParams(v: JsonValue): { params: SporkParams; view: U64 | null } {
   const r = rec(v, '$.Params', ['ChainID', 'SporkID', 'SporkRootBlockHeight'], ['SporkRootBlockView']);
   const view = r.opt<U64 | null>('SporkRootBlockView', u64, null);
-  const params = { chainId: r.get('ChainID', str), sporkId: r.get('SporkID', hexId), sporkRootHeight: r.get('SporkRootBlockHeight', u64), sporkRootView: view ?? 0 };
+  const params = {
+    chainId: r.get('ChainID', str),
+    sporkId: r.get('SporkID', hexId),
+    sporkRootHeight: r.get('SporkRootBlockHeight', u64),
+    sporkRootView: view ?? 0,
+  };
   return { params, view };
 }
 
@@ -308,9 +401,16 @@ export function mapRootSnapshot(text: string | Uint8Array, expected: ExpectedRoo
   const { header, payload, jsonId, headerPath } = m.proposal(blocks[0], `${SS}.Blocks[0]`, shape);
   const firstSeal = seal(firstSealJson!, `${SS}.FirstSeal`);
   const results = seg.get('ExecutionResults', arrOf(m.resultWithId));
-  const root = results.find((x) => x.jsonId !== null && bytesEqual(x.jsonId, firstSeal.resultId)) ??
-    results.find((x, i) => bytesEqual(idOf(() => resultId(x.result), `${SS}.ExecutionResults[${i}]`, 'the result id'), firstSeal.resultId));
-  if (root === undefined) throw new RootRefused(`${SS}.ExecutionResults`, `missing item: no result with the ID of FirstSeal.ResultID ${toHex(firstSeal.resultId)}`);
+  const root =
+    results.find((x) => x.jsonId !== null && bytesEqual(x.jsonId, firstSeal.resultId)) ??
+    results.find((x, i) =>
+      bytesEqual(
+        idOf(() => resultId(x.result), `${SS}.ExecutionResults[${i}]`, 'the result id'),
+        firstSeal.resultId,
+      ),
+    );
+  if (root === undefined)
+    throw new RootRefused(`${SS}.ExecutionResults`, `missing item: no result with the ID of FirstSeal.ResultID ${toHex(firstSeal.resultId)}`);
 
   const psPath = `${SS}.ProtocolStateEntries`;
   const entry = entryFor(seg.raw('ProtocolStateEntries')!, psPath, payload.protocolStateId);
@@ -327,19 +427,37 @@ export function mapRootSnapshot(text: string | Uint8Array, expected: ExpectedRoo
   crossCheck('the JSON ID of the root block equals its recomputed header ID', `${headerPath}.ID`, jsonId, rootId, 'recomputed');
   crossCheck('Params.SporkID equals the root block ID', '$.Params.SporkID', params.sporkId, rootId, 'root block ID');
   if (params.chainId !== header.chainId) {
-    throw new RootRefused('$.Params.ChainID', `cross-check failed: Params.ChainID equals the root block's ChainID: ${JSON.stringify(params.chainId)} != ${JSON.stringify(header.chainId)}`);
+    throw new RootRefused(
+      '$.Params.ChainID',
+      `cross-check failed: Params.ChainID equals the root block's ChainID: ${JSON.stringify(params.chainId)} != ${JSON.stringify(header.chainId)}`,
+    );
   }
   const latest = entryFor(seg.raw('LatestSeals')!, `${SS}.LatestSeals`, rootId);
   if (latest === undefined) throw new RootRefused(`${SS}.LatestSeals`, `cross-check failed: LatestSeals has no entry for the root block ID ${toHex(rootId)}`);
-  crossCheck('LatestSeals[rootId] equals ID(FirstSeal) (with its approval signatures)', latest.path, hexId(latest.value, latest.path), sealId(firstSeal), 'ID(FirstSeal)');
-  if (expected.rootParentId !== undefined) crossCheck('the root ParentID equals the expected rootParentId', `${headerPath}.ParentID`, header.parentId, expected.rootParentId, 'expected');
+  crossCheck(
+    'LatestSeals[rootId] equals ID(FirstSeal) (with its approval signatures)',
+    latest.path,
+    hexId(latest.value, latest.path),
+    sealId(firstSeal),
+    'ID(FirstSeal)',
+  );
+  if (expected.rootParentId !== undefined)
+    crossCheck('the root ParentID equals the expected rootParentId', `${headerPath}.ParentID`, header.parentId, expected.rootParentId, 'expected');
   if (expected.rootStateCommitment !== undefined) {
-    crossCheck('FirstSeal.FinalState equals the expected rootStateCommitment', `${SS}.FirstSeal.FinalState`, firstSeal.finalState, expected.rootStateCommitment, 'expected');
+    crossCheck(
+      'FirstSeal.FinalState equals the expected rootStateCommitment',
+      `${SS}.FirstSeal.FinalState`,
+      firstSeal.finalState,
+      expected.rootStateCommitment,
+      'expected',
+    );
   }
   const computedResultId = idOf(() => resultId(root.result), `${SS}.ExecutionResults`, 'ID(rootResult)');
   if (root.jsonId !== null && !bytesEqual(root.jsonId, computedResultId)) {
-    m.warnings.push(`the root result's JSON ID ${toHex(root.jsonId)} differs from ID(rootResult) ${toHex(computedResultId)} ` +
-      '(a pre-v0.43 chunk encoding, ACCESS 7.4): the replay will refuse the root on check 4');
+    m.warnings.push(
+      `the root result's JSON ID ${toHex(root.jsonId)} differs from ID(rootResult) ${toHex(computedResultId)} ` +
+        '(a pre-v0.43 chunk encoding, ACCESS 7.4): the replay will refuse the root on check 4',
+    );
   }
 
   const snapshot: RootSnapshot = {
@@ -372,8 +490,18 @@ export function legacyResultIdWithoutServiceEventCount(r: Result): Id {
   const w = new RlpWriter(4096);
   w.begin().s(r.previousResultId).s(r.blockId).begin();
   for (const c of r.chunks) {
-    w.begin().begin().u(c.collectionIndex).s(c.startState).s(c.eventCollection).s(c.blockId).u(c.totalComputationUsed)
-      .u(c.numberOfTransactions).end().u(c.index).s(c.endState).end();
+    w.begin()
+      .begin()
+      .u(c.collectionIndex)
+      .s(c.startState)
+      .s(c.eventCollection)
+      .s(c.blockId)
+      .u(c.totalComputationUsed)
+      .u(c.numberOfTransactions)
+      .end()
+      .u(c.index)
+      .s(c.endState)
+      .end();
   }
   w.end().begin();
   for (const e of r.serviceEvents) writeServiceEvent(w, e);
@@ -381,135 +509,4 @@ export function legacyResultIdWithoutServiceEventCount(r: Result): Id {
   return sha3(w.finish());
 }
 
-// ---------------------------------------------------------------- model → shape C JSON
-
-function qcJson(q: QC): JsonText {
-  return wObj([['View', wNum(q.view)], ['BlockID', wHex(q.blockId)], ['SignerIndices', wB64(q.signerIndices)], ['SigData', wB64(q.sigData)]]);
-}
-
-function tcJson(t: TimeoutCertificate): JsonText {
-  return wObj([
-    ['View', wNum(t.view)], ['NewestQCViews', wArr(t.newestQCViews.map(wNum))], ['NewestQC', qcJson(t.newestQC)],
-    ['SignerIndices', wB64(t.signerIndices)], ['SigData', wB64(t.sigData)],
-  ]);
-}
-
-function sealJson(s: Seal): JsonText {
-  const sigs = s.approvalSigs.map((a) => wObj([['VerifierSignatures', wArr(a.verifierSignatures.map(wB64))], ['SignerIDs', wArr(a.signerIds.map((x) => wHex(x)))]]));
-  return wObj([['BlockID', wHex(s.blockId)], ['ResultID', wHex(s.resultId)], ['FinalState', wHex(s.finalState)], ['AggregatedApprovalSigs', wArr(sigs)]]);
-}
-
-function chunkJson(c: Chunk): JsonText {
-  return wObj([
-    ['CollectionIndex', wNum(c.collectionIndex)], ['StartState', wHex(c.startState)], ['EventCollection', wHex(c.eventCollection)],
-    ['ServiceEventCount', wNum(c.serviceEventCount)], ['BlockID', wHex(c.blockId)], ['TotalComputationUsed', wNum(c.totalComputationUsed)],
-    ['NumberOfTransactions', wNum(c.numberOfTransactions)], ['Index', wNum(c.index)], ['EndState', wHex(c.endState)],
-  ]);
-}
-
-function resultJson(r: Result, id: Id = resultId(r)): JsonText {
-  return wObj([
-    ['PreviousResultID', wHex(r.previousResultId)], ['BlockID', wHex(r.blockId)], ['Chunks', wArr(r.chunks.map(chunkJson), true)],
-    ['ServiceEvents', wArr(r.serviceEvents.map(wrappedEventJson), true)], ['ExecutionDataID', wHex(r.executionDataId)], ['ID', wHex(id)],
-  ]);
-}
-
-function payloadJson(p: Payload): JsonText {
-  const guarantees = p.guarantees.map((g) => wObj([
-    ['CollectionID', wHex(g.collectionId)], ['ReferenceBlockID', wHex(g.referenceBlockId)], ['ClusterChainID', wStr(g.clusterChainId)],
-    ['SignerIndices', wB64(g.signerIndices)], ['Signature', wB64(g.signature)],
-  ]));
-  const receipts = p.receipts.map((r) => wObj([
-    ['ExecutorID', wHex(r.executorId)], ['ResultID', wHex(r.resultId)], ['Spocks', wArr(r.spocks.map(wB64))],
-    ['ExecutorSignature', wB64(r.executorSignature)], ['ID', wHex(receiptStubId(r))],
-  ]));
-  return wObj([
-    ['Guarantees', wArr(guarantees, true)], ['Seals', wArr(p.seals.map(sealJson), true)], ['Receipts', wArr(receipts, true)],
-    ['Results', wArr(p.results.map((r) => resultJson(r)), true)], ['ProtocolStateID', wHex(p.protocolStateId)],
-  ]);
-}
-
-/** Shape C: the header flattened into the block, no PayloadHash, then Payload and ID. */
-function blockJson(h: Header, p: Payload): JsonText {
-  return wObj([
-    ['ChainID', wStr(h.chainId)], ['ParentID', wHex(h.parentId)], ['Height', wNum(h.height)], ['Timestamp', wNum(h.timestamp)],
-    ['View', wNum(h.view)], ['ParentView', wNum(h.parentView)], ['ParentVoterIndices', wB64(h.parentVoterIndices)],
-    ['ParentVoterSigData', wB64(h.parentVoterSigData)], ['ProposerID', wHex(h.proposerId)],
-    ['LastViewTC', h.lastViewTC === null ? W_NULL : tcJson(h.lastViewTC)], ['Payload', payloadJson(p)], ['ID', wHex(headerId(h))],
-  ]);
-}
-
-function containerJson(c: EpochContainer | null): JsonText {
-  if (c === null) return W_NULL;
-  return wObj([
-    ['SetupID', wHex(c.setupId)], ['CommitID', wHex(c.commitId)],
-    ['ActiveIdentities', wArr(c.identities.map((i) => wObj([['NodeID', wHex(i.nodeId)], ['Ejected', wBool(i.ejected)]])))],
-    ['EpochExtensions', wArr(c.extensions.map((x) => wObj([['FirstView', wNum(x.firstView)], ['FinalView', wNum(x.finalView)]])), true)],
-  ]);
-}
-
-const STATUS = { active: 'EpochParticipationStatusActive', joining: 'EpochParticipationStatusJoining', leaving: 'EpochParticipationStatusLeaving', ejected: 'EpochParticipationStatusEjected' };
-
-/**
- * An informational identity table (ignored on input): the epoch's own participants, active or
- * ejected, plus the adjacent epoch's other participants as joining or leaving; by node id.
- */
-function identityTableJson(own: EpochSetup | null, c: EpochContainer | null, other: EpochSetup | null, otherStatus: string): JsonText {
-  if (own === null) return wArr([]);
-  const ejected = new Set((c?.identities ?? []).filter((i) => i.ejected).map((i) => toHex(i.nodeId)));
-  const rows: [Participant, string][] = own.participants.map((p) => [p, ejected.has(toHex(p.nodeId)) ? STATUS.ejected : STATUS.active]);
-  const mine = new Set(own.participants.map((p) => toHex(p.nodeId)));
-  for (const p of other?.participants ?? []) if (!mine.has(toHex(p.nodeId))) rows.push([p, otherStatus]);
-  rows.sort((a, b) => compareBytes(a[0].nodeId, b[0].nodeId));
-  return wArr(rows.map(([p, status]) => wObj([['EncodableIdentitySkeleton', identityJson(p)], ['ParticipationStatus', wStr(status)]])));
-}
-
-function epochEntryJson(es: EpochState, ev: EpochEvents): JsonText {
-  const event = <T>(x: T | null, json: (x: T) => JsonText) => (x === null ? W_NULL : json(x));
-  const adjacent = ev.nextSetup ?? ev.previousSetup;
-  return wObj([
-    ['PreviousEpoch', containerJson(es.previous)], ['CurrentEpoch', containerJson(es.current)], ['NextEpoch', containerJson(es.next)],
-    ['EpochFallbackTriggered', wBool(es.fallbackTriggered)],
-    ['PreviousEpochSetup', event(ev.previousSetup, setupJson)], ['PreviousEpochCommit', event(ev.previousCommit, commitJson)],
-    ['CurrentEpochSetup', setupJson(ev.currentSetup)], ['CurrentEpochCommit', event(ev.currentCommit, commitJson)],
-    ['NextEpochSetup', event(ev.nextSetup, setupJson)], ['NextEpochCommit', event(ev.nextCommit, commitJson)],
-    ['CurrentEpochIdentityTable', identityTableJson(ev.currentSetup, es.current, adjacent, ev.nextSetup !== null ? STATUS.joining : STATUS.leaving)],
-    ['NextEpochIdentityTable', identityTableJson(ev.nextSetup, es.next, ev.currentSetup, STATUS.leaving)],
-  ]);
-}
-
-/**
- * The root as a flow-go >= v0.43 node writes its spork-root snapshot (shape C, ACCESS 5): one
- * proposal, the root result with the ID the root seal names (a node computes both alike; they
- * differ only for a root the replay refuses on check 4), FirstSeal = the root seal without approval signatures
- * and LatestSeals = that seal's id, one protocol state entry with the msgpack KV store.
- * `Params.SporkID` is the root block id, as flow-go's bootstrap always sets it (SPEC calls
- * params informational; a root whose params.sporkId differs maps back with the root id).
- */
-export function rootSnapshotToFlowJson(root: RootSnapshot): string {
-  const h = root.rootBlock.header;
-  const rootId = headerId(h);
-  const firstSeal: Seal = { ...root.rootSeal, approvalSigs: [] };
-  const block = blockJson(h, root.rootBlock.payload);
-  const kv = wObj([['Version', wNum(root.kvStore.version)], ['Data', wB64(encodeKVStoreData(root.kvStore))]]);
-  const entry = wObj([['KVStore', kv], ['EpochEntry', epochEntryJson(root.epochState, root.epochEvents)]]);
-  const vb = root.versionBeacon;
-  const segment = wObj([
-    ['Blocks', wArr([wObj([['Block', block], ['ProposerSigData', wB64(h.proposerSigData)]])])],
-    ['ExtraBlocks', wArr([])],
-    ['ExecutionResults', wArr([resultJson(root.rootResult, root.rootSeal.resultId)])],
-    ['LatestSeals', wObj([[toHex(rootId), wHex(sealId(firstSeal))]])],
-    ['FirstSeal', sealJson(firstSeal)],
-    ['ProtocolStateEntries', wObj([[toHex(root.rootBlock.payload.protocolStateId), entry]])],
-    ['SporkRootBlock', block],
-  ]);
-  return wObj([
-    ['SealingSegment', segment],
-    ['QuorumCertificate', wObj([['View', wNum(h.view)], ['BlockID', wHex(rootId)], ['SignerIndices', W_NULL], ['SigData', W_NULL]])],
-    ['Params', wObj([
-      ['ChainID', wStr(root.params.chainId)], ['SporkID', wHex(rootId)],
-      ['SporkRootBlockHeight', wNum(root.params.sporkRootHeight)], ['SporkRootBlockView', wNum(root.params.sporkRootView)],
-    ])],
-    ['SealedVersionBeacon', vb === null ? W_NULL : wObj([...versionBeaconEntries(vb.beacon), ['SealHeight', wNum(vb.sealHeight)]])],
-  ]);
-}
+export { rootSnapshotToFlowJson } from './snapshot-json.js';

@@ -40,7 +40,10 @@ export function registerBootstrap(program: Command): void {
     .option('--overrides <list>', 'boundary versions M.m.p declared compatible, comma-separated')
     .option('--from <height>', 'first finalized height (default: the root height)')
     .option('--to <height>', 'last finalized height (default: the finalized height)')
-    .option('--json', 'print the answer as JSON (docs/schemas/bootstrap-check.schema.json): ranges with their reasons, belowRequired, finalizedRange, outsideFinalizedRange')
+    .option(
+      '--json',
+      'print the answer as JSON (docs/schemas/bootstrap-check.schema.json): ranges with their reasons, belowRequired, finalizedRange, outsideFinalizedRange',
+    )
     .option('--threads <n>', 'worker threads if the store needs replaying', parseThreads, availableParallelism())
     .action(async (archive: string | undefined, flags: BootstrapFlags) => {
       // Validate what can be validated before any work (exit 2 on bad options).
@@ -165,6 +168,8 @@ function rangeStatus(r: BootstrapRange, finalized: Span): string {
           return 'R(h) unknown: the boundaries giving it are overridden (no fall-back)';
         case 'unknown-outside-finalized-range':
           return `R(h) unknown: ${outsideText(finalized)}`;
+        default:
+          return reason;
       }
     })
     .join(' + ');

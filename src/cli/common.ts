@@ -118,7 +118,8 @@ export function checkArchivePath(archive: string): void {
 /** `--db DIR` must be a directory; with `mustExist`, one holding a store. */
 export function checkStorePath(db: string, mustExist: boolean): void {
   if (existsSync(db) && !statSync(db).isDirectory()) throw new InputError(`--db ${db}: is a file, not a store directory`);
-  if (mustExist && !existsSync(join(db, 'data.mdb'))) throw new InputError(`${db}: no store there (import an archive with \`spork-replay import ARCHIVE --db ${db}\`)`);
+  if (mustExist && !existsSync(join(db, 'data.mdb')))
+    throw new InputError(`${db}: no store there (import an archive with \`spork-replay import ARCHIVE --db ${db}\`)`);
 }
 
 /** The label of an output file: `kept` is what stays consistent besides it if writing it fails. */

@@ -109,11 +109,21 @@ function printFetch(s: FetchStats, out: string | undefined): void {
     ['heights', `${s.fromHeight}..${s.height} of head ${s.head}${s.resumed ? ' (resumed)' : ''}`],
     ['blocks written', s.written],
     ['already stored', s.duplicates],
-    ['retries', s.retries === 0 ? 0 : `${s.retries} (${Object.entries(s.retriesByCode).map(([k, v]) => `${k} ${v}`).join(', ')})`],
+    [
+      'retries',
+      s.retries === 0
+        ? 0
+        : `${s.retries} (${Object.entries(s.retriesByCode)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`,
+    ],
   ];
   const m = s.recordedMismatches;
   if (m.idMismatch + m.payloadMismatch + m.parentLink + m.decodeError > 0) {
-    rows.push(['written as received', `${m.idMismatch} id, ${m.payloadMismatch} payload-hash, ${m.parentLink} parent-link mismatches, ${m.decodeError} blocks that do not fit the model (the replay reports them)`]);
+    rows.push([
+      'written as received',
+      `${m.idMismatch} id, ${m.payloadMismatch} payload-hash, ${m.parentLink} parent-link mismatches, ${m.decodeError} blocks that do not fit the model (the replay reports them)`,
+    ]);
   }
   if (out) rows.push(['archive', out]);
   const lines = ['spork-replay fetch', ...rows.map(([k, v]) => `  ${k.padEnd(20)} ${v}`), ...s.warnings.map((w) => `  warning: ${w}`)];
@@ -153,7 +163,12 @@ export function registerFetch(program: Command): void {
       if (flags.out !== undefined) checkOutputPath(flags.out, '--out');
       const rootSnapshot = flags.rootSnapshot === undefined ? undefined : { text: readSnapshotFile(flags.rootSnapshot), source: flags.rootSnapshot };
       const store = BlockStore.open(flags.db);
-      const client = new AccessClient({ address: flags.access, tls: !flags.insecure, maxReceiveBytes: flags.maxMessageMb * 1024 * 1024, deadlineMs: flags.deadline * 1000 });
+      const client = new AccessClient({
+        address: flags.access,
+        tls: !flags.insecure,
+        maxReceiveBytes: flags.maxMessageMb * 1024 * 1024,
+        deadlineMs: flags.deadline * 1000,
+      });
       const abort = new AbortController();
       const onSignal = () => abort.abort();
       process.once('SIGINT', onSignal);
@@ -174,14 +189,19 @@ export function registerFetch(program: Command): void {
           batchRecords: flags.commitEvery,
           signal: abort.signal,
           onProgress: printer,
-          log: flags.quiet || flags.json ? undefined : (line) => {
-            if (flags.verbose || !line.startsWith('retry: ')) process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}fetch: ${line}\n`);
-          },
+          log:
+            flags.quiet || flags.json
+              ? undefined
+              : (line) => {
+                  if (flags.verbose || !line.startsWith('retry: ')) process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}fetch: ${line}\n`);
+                },
         });
         if (process.stderr.isTTY && !flags.quiet && !flags.json) process.stderr.write('\n');
         if (flags.out) {
           const out = flags.out;
-          await produceFileAtomic(out, { what: `the archive ${out}`, kept: 'the fetched store; the archive is unchanged' }, (temp) => exportArchive(store, temp));
+          await produceFileAtomic(out, { what: `the archive ${out}`, kept: 'the fetched store; the archive is unchanged' }, (temp) =>
+            exportArchive(store, temp),
+          );
         }
         if (flags.json) printJson(stats);
         else printFetch(stats, flags.out);

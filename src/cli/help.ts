@@ -13,7 +13,11 @@ interface CommandHelp {
 
 const HELP: Record<string, CommandHelp> = {
   synth: {
-    examples: ['spork-replay synth --out spork.spork --blocks 100000 --seed 7', 'spork-replay synth --out incident.spork --faults state-mismatch,bad-seal:2', 'spork-replay synth --out flow.spork --profile flow --blocks 20000'],
+    examples: [
+      'spork-replay synth --out spork.spork --blocks 100000 --seed 7',
+      'spork-replay synth --out incident.spork --faults state-mismatch,bad-seal:2',
+      'spork-replay synth --out flow.spork --profile flow --blocks 20000',
+    ],
     ok: 'the archive (and FILE.faults.json) is written',
   },
   import: {
@@ -26,11 +30,11 @@ const HELP: Record<string, CommandHelp> = {
       'spork-replay fetch --access 127.0.0.1:9000 --insecure --db store --follow',
     ],
     ok: 'fetched to the head or --to (or stopped by SIGINT/SIGTERM, with everything written kept)',
-    more: 'exit 2 also for a refused root, a node that is not the spork\'s, or a block that cannot be mapped (one line naming the height and the field)',
+    more: "exit 2 also for a refused root, a node that is not the spork's, or a block that cannot be mapped (one line naming the height and the field)",
   },
   'import-root': {
     examples: ['spork-replay import-root root-protocol-state-snapshot.json --db mainnet28'],
-    ok: 'the root is valid and stored (or already the store\'s)',
+    ok: "the root is valid and stored (or already the store's)",
     more: 'exit 2 when the root is refused: the failed check with both values',
   },
   export: {
@@ -38,7 +42,11 @@ const HELP: Record<string, CommandHelp> = {
     ok: 'the archive is written (the same bytes for the same records)',
   },
   replay: {
-    examples: ['spork-replay replay data/sample.spork', 'spork-replay replay data/incident.spork --db incident --report incident.jsonl', 'spork-replay replay --db incident --json'],
+    examples: [
+      'spork-replay replay data/sample.spork',
+      'spork-replay replay data/incident.spork --db incident --report incident.jsonl',
+      'spork-replay replay --db incident --json',
+    ],
     ok: 'every block is ok or only off the finalized chain invalid',
     findings: 'a finalized block is invalid, the finalized chain is broken, or a version finding (see the summary)',
   },
@@ -80,7 +88,11 @@ function footer(name: string, h: CommandHelp): string {
   lines.push('  2  bad usage or input, or the machine failed (a full disk, a damaged store): one line on stderr naming the cause');
   if (h.more !== undefined) lines.push(`     (${h.more})`);
   if (name === 'serve') {
-    lines.push('', 'HTTP routes (GET or HEAD; JSON bodies; an error is {"error": "..."} with status 400 bad parameter, 404 unknown block or route, 405 other methods, 414 target too long):', ...ROUTES.map((r) => `  ${r}`));
+    lines.push(
+      '',
+      'HTTP routes (GET or HEAD; JSON bodies; an error is {"error": "..."} with status 400 bad parameter, 404 unknown block or route, 405 other methods, 414 target too long):',
+      ...ROUTES.map((r) => `  ${r}`),
+    );
   }
   lines.push('', 'Options --json (machine output on stdout, errors too as {"error": ...}) and --quiet (nothing on stderr but errors).');
   return lines.join('\n');
@@ -93,8 +105,5 @@ export function addHelpFooters(program: Command): void {
     if (h === undefined) throw new Error(`no help footer for command ${c.name()}`);
     c.addHelpText('after', footer(c.name(), h));
   }
-  program.addHelpText(
-    'after',
-    '\nExit codes: 0 all good, 1 findings, 2 bad usage or input. `spork-replay COMMAND --help` has examples for each command.',
-  );
+  program.addHelpText('after', '\nExit codes: 0 all good, 1 findings, 2 bad usage or input. `spork-replay COMMAND --help` has examples for each command.');
 }

@@ -28,8 +28,11 @@ export function registerImport(program: Command): void {
         if (flags.json) printJson(stats);
         else if (stats.alreadyImported) process.stdout.write(`${archive}: already imported into ${flags.db}; nothing changed\n`);
         else {
-          process.stdout.write(`${archive}: ${stats.archiveRecords} records read, ${stats.stored} stored, ${stats.duplicates} already present, ${stats.decodeErrors} that do not decode (kept; the replay reports them)` +
-            (stats.resumedFrom !== null ? `, resumed at record ${stats.resumedFrom}` : '') + '\n');
+          process.stdout.write(
+            `${archive}: ${stats.archiveRecords} records read, ${stats.stored} stored, ${stats.duplicates} already present, ${stats.decodeErrors} that do not decode (kept; the replay reports them)` +
+              (stats.resumedFrom !== null ? `, resumed at record ${stats.resumedFrom}` : '') +
+              '\n',
+          );
         }
       } finally {
         bar.done();

@@ -23,7 +23,7 @@ export function registerInspect(program: Command): void {
     .argument('[archive]', 'a .spork archive (omit with --db DIR)')
     .argument('[block]', 'a 64-hex block id, or a height (the finalized block there; every block there with --all)')
     .option('--db <dir>', 'the LMDB store')
-    .option('--json', 'print JSON (the same as the HTTP server\'s /blocks/:id)')
+    .option('--json', "print JSON (the same as the HTTP server's /blocks/:id)")
     .option('--all', 'with a height: every block at that height, forks included')
     .option('--threads <n>', 'worker threads if the store needs replaying', parseThreads, availableParallelism())
     .action(async (a: string | undefined, b: string | undefined, flags: InspectFlags) => {
@@ -76,14 +76,16 @@ export function formatInspection(x: BlockInspection): string {
   kv('height / view', `${x.height ?? '?'} / ${x.view ?? '?'}`);
   kv('parent', x.parentId ?? '?');
   kv('finalized', x.onFinalizedChain ? 'yes (on the finalized chain)' : x.finalized ? 'marked finalized, but not on the consistent finalized chain' : 'no');
-  kv('verdict', x.root ? 'root (trusted; checked against the root snapshot)' : x.verdict ?? 'not replayed yet');
+  kv('verdict', x.root ? 'root (trusted; checked against the root snapshot)' : (x.verdict ?? 'not replayed yet'));
   for (const f of x.failed) kv(`  failed ${f.check}`, f.reason);
   if (x.decodeError !== null) kv('decode error', x.decodeError);
   if (x.header !== null) {
     w('  header');
     for (const [k, v] of Object.entries(x.header as Record<string, unknown>)) {
       if (k === 'parentId' || k === 'height' || k === 'view') continue;
-      w(`    ${k.padEnd(20)} ${k === 'lastViewTC' && v !== null ? `view ${(v as any).view}, newestQC view ${(v as any).newestQC?.view}` : v === null ? 'none' : typeof v === 'string' && v === '' ? '(empty)' : v}`);
+      w(
+        `    ${k.padEnd(20)} ${k === 'lastViewTC' && v !== null ? `view ${(v as any).view}, newestQC view ${(v as any).newestQC?.view}` : v === null ? 'none' : typeof v === 'string' && v === '' ? '(empty)' : v}`,
+      );
     }
   }
   if (x.payload !== null) {
@@ -104,7 +106,10 @@ export function formatInspection(x: BlockInspection): string {
   const v = x.versions;
   w('  versions in force');
   kv('  protocol state', v.protocolStateVersion === null ? '-' : `v${v.protocolStateVersion}`);
-  kv('  components', v.executionComponentVersion === null ? '- (below v3 or not evaluated)' : `execution ${v.executionComponentVersion}, cadence ${v.cadenceComponentVersion}`);
+  kv(
+    '  components',
+    v.executionComponentVersion === null ? '- (below v3 or not evaluated)' : `execution ${v.executionComponentVersion}, cadence ${v.cadenceComponentVersion}`,
+  );
   const pu = v.pendingUpgrade as { version: unknown; activationView: unknown } | null;
   kv('  pending upgrade', pu === null ? 'none' : `v${pu.version} at view ${pu.activationView}`);
   if (v.epochCounter !== null) kv('  epoch', `${v.epochCounter} (${v.epochPhase ?? '?'}), final view ${v.epochFinalView ?? '?'}`);

@@ -1,7 +1,7 @@
 // spork-replay command line. Exit codes: 0 all good, 1 findings, 2 bad usage or input (or a failing machine).
 // Every error reaches `run`, which prints it as one line (and under --json as an object on stdout too).
 import { Command, CommanderError } from 'commander';
-import { CliError, DamagedStoreError, EnvironmentError, NoSpaceError, PartialImportError, classify, failureLine } from '../util/errors.js';
+import { type CliError, DamagedStoreError, EnvironmentError, NoSpaceError, PartialImportError, classify, failureLine } from '../util/errors.js';
 import { fileBeingWritten } from '../util/atomic-file.js';
 import { registerImport, registerExport } from './import.js';
 import { registerReplay, registerVersions } from './replay.js';
@@ -18,7 +18,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('spork-replay')
-    .description('Replays a Flow-style spork from its root block and proves every block\'s protocol state and required versions.')
+    .description("Replays a Flow-style spork from its root block and proves every block's protocol state and required versions.")
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
@@ -51,7 +51,8 @@ function muteStderr(): void {
   const through = process.stderr.write;
   const writeStderr = (chunk: string, ...rest: []) => through.call(process.stderr, chunk, ...rest);
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
-    if (typeof chunk === 'string' && chunk.startsWith('spork-replay: ') && !chunk.startsWith('spork-replay: warning')) return writeStderr(chunk, ...(rest as []));
+    if (typeof chunk === 'string' && chunk.startsWith('spork-replay: ') && !chunk.startsWith('spork-replay: warning'))
+      return writeStderr(chunk, ...(rest as []));
     const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
     cb?.();
     return true;
@@ -83,10 +84,13 @@ export async function run(argv: string[]): Promise<number> {
   // error can arrive after the command returned, so these listeners stay.
   for (const stream of [process.stdout, process.stderr]) {
     if (stream.listeners('error').some((l) => (l as { sporkReplay?: boolean }).sporkReplay)) continue;
-    const onOutputError = Object.assign((e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-      lastResort(e);
-    }, { sporkReplay: true });
+    const onOutputError = Object.assign(
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+        lastResort(e);
+      },
+      { sporkReplay: true },
+    );
     stream.on('error', onOutputError);
   }
   process.on('uncaughtException', lastResort);

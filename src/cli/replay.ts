@@ -89,12 +89,16 @@ function printSummary(s: ReportSummary): void {
   row('finality conflicts', listed(s.finalityConflicts.map((c) => `${c.kind}@${c.height}`)));
   row('version map rows', s.versionMap.length);
   for (const r of s.versionMap.slice(0, 12)) {
-    lines.push(`    ${String(r.fromHeight).padStart(10)}..${String(r.toHeight).padEnd(10)} protocol v${r.protocolStateVersion ?? '?'} exec ${r.executionComponentVersion ?? '-'} cadence ${r.cadenceComponentVersion ?? '-'} requires ${r.requiredVersion ?? 'unknown'}`);
+    lines.push(
+      `    ${String(r.fromHeight).padStart(10)}..${String(r.toHeight).padEnd(10)} protocol v${r.protocolStateVersion ?? '?'} exec ${r.executionComponentVersion ?? '-'} cadence ${r.cadenceComponentVersion ?? '-'} requires ${r.requiredVersion ?? 'unknown'}`,
+    );
   }
   if (s.versionMap.length > 12) lines.push(`    ... ${s.versionMap.length - 12} more (spork-replay versions)`);
   row('beacons indexed', `${s.beacons.length} (${s.beaconIssues.length} issues)`);
-  if (s.import !== undefined) row('import', `${s.import.records} records in ${formatSeconds(s.import.seconds)} (${formatCount(s.import.recordsPerSecond)} records/s)`);
-  if (s.evaluated !== undefined) row('evaluated', `${s.evaluated} blocks${s.reused ? `, ${s.reused} reused from the previous replay (--full evaluates every block again)` : ''}`);
+  if (s.import !== undefined)
+    row('import', `${s.import.records} records in ${formatSeconds(s.import.seconds)} (${formatCount(s.import.recordsPerSecond)} records/s)`);
+  if (s.evaluated !== undefined)
+    row('evaluated', `${s.evaluated} blocks${s.reused ? `, ${s.reused} reused from the previous replay (--full evaluates every block again)` : ''}`);
   if (s.seconds !== undefined) {
     const rate = s.blocksPerSecond === undefined ? 'nothing to evaluate' : `${formatCount(s.blocksPerSecond)} blocks/s evaluated`;
     row('time', `${formatSeconds(s.seconds)}, ${rate}, ${s.threads} threads`);
@@ -122,10 +126,13 @@ export function registerVersions(program: Command): void {
           w(`finalized height ${s.finalizedHeight}`);
           w('from_height  to_height   protocol  execution  cadence  required');
           for (const r of s.versionMap) {
-            w(`${String(r.fromHeight).padEnd(12)} ${String(r.toHeight).padEnd(11)} ${String(r.protocolStateVersion ?? '-').padEnd(9)} ${String(r.executionComponentVersion ?? '-').padEnd(10)} ${String(r.cadenceComponentVersion ?? '-').padEnd(8)} ${r.requiredVersion ?? 'unknown'}`);
+            w(
+              `${String(r.fromHeight).padEnd(12)} ${String(r.toHeight).padEnd(11)} ${String(r.protocolStateVersion ?? '-').padEnd(9)} ${String(r.executionComponentVersion ?? '-').padEnd(10)} ${String(r.cadenceComponentVersion ?? '-').padEnd(8)} ${r.requiredVersion ?? 'unknown'}`,
+            );
           }
           w(`beacons: ${s.beacons.length}; issues: ${s.beaconIssues.map((i) => `${i.kind}@${i.sealHeight}`).join(', ') || 'none'}`);
-          for (const x of s.versionWarnings) w(`warning: heights ${x.fromHeight}..${x.toHeight} sealed beacons say ${x.sealBased}, emitted ones ${x.emissionBased} (sealing lagged)`);
+          for (const x of s.versionWarnings)
+            w(`warning: heights ${x.fromHeight}..${x.toHeight} sealed beacons say ${x.sealBased}, emitted ones ${x.emissionBased} (sealing lagged)`);
           for (const x of s.unknownVersionRanges) w(`unknown required version: heights ${x.fromHeight}..${x.toHeight}`);
         }
         process.exitCode = 0;

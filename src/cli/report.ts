@@ -13,7 +13,16 @@ import type { VersionMapRow } from '../protocol/versions/beacons.js';
 import type { BlockResult } from '../replay/evaluate.js';
 import { evaluateStore, loadRoot, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
 import { ChainSummarizer, type ReportContext, type ReportSummary } from '../replay/report.js';
-import { RUN_LANES, renderHtml, type BlockDetails, type RunLane, type TimelineBlock, type TimelineModel, type TimelinePoint, type TimelineRun } from '../report/html.js';
+import {
+  RUN_LANES,
+  renderHtml,
+  type BlockDetails,
+  type RunLane,
+  type TimelineBlock,
+  type TimelineModel,
+  type TimelinePoint,
+  type TimelineRun,
+} from '../report/html.js';
 import type { BlockStore } from '../store/store.js';
 import { openSource, outputLabel, parseCount, parseThreads, printJson } from './common.js';
 import { checkOutputPath, writeFileAtomic } from '../util/atomic-file.js';
@@ -63,8 +72,12 @@ export function registerReport(program: Command): void {
         writeFileAtomic(flags.html, renderHtml(model), outputLabel('the HTML report', flags.html, kept));
         if (flags.json) {
           printJson({
-            html: flags.html, blocks: model.summary.blocks, notOk: model.counts.nonOk, drawn: model.markers.length,
-            offChain: model.counts.offChain, finalizedHeight: model.summary.finalizedHeight,
+            html: flags.html,
+            blocks: model.summary.blocks,
+            notOk: model.counts.nonOk,
+            drawn: model.markers.length,
+            offChain: model.counts.offChain,
+            finalizedHeight: model.summary.finalizedHeight,
           });
         } else if (!flags.quiet) {
           process.stdout.write(
@@ -90,7 +103,11 @@ export function buildTimelineModel(store: BlockStore, root: RootSnapshot, opts: 
   const rc = rootContext(root);
   const ctx = reportContext(root, rc);
   const s = snapshotReport(rc.snapshot, root.rootBlock.header.view);
-  const builder = new TimelineBuilder(ctx, { counter: s.epochCounter, phase: s.epochPhase, finalView: s.epochFinalView }, opts.maxMarkers ?? DEFAULT_MAX_MARKERS);
+  const builder = new TimelineBuilder(
+    ctx,
+    { counter: s.epochCounter, phase: s.epochPhase, finalView: s.epochFinalView },
+    opts.maxMarkers ?? DEFAULT_MAX_MARKERS,
+  );
   for (const r of storedResults(store)) builder.add(r);
   return builder.finish(opts.title);
 }
@@ -165,7 +182,11 @@ export class TimelineBuilder {
   private noHeightStack = 0;
   private extraFirstInvalid = false;
 
-  constructor(private readonly ctx: ReportContext, rootEpoch: EpochInfo, private readonly maxMarkers: number) {
+  constructor(
+    private readonly ctx: ReportContext,
+    rootEpoch: EpochInfo,
+    private readonly maxMarkers: number,
+  ) {
     this.sum = new ChainSummarizer(ctx);
     this.low = ctx.rootHeight;
     this.high = ctx.rootHeight;
@@ -244,7 +265,14 @@ export class TimelineBuilder {
   private addChained(r: BlockResult, a: number): void {
     const e: EpochInfo = { counter: r.epochCounter, phase: r.epochPhase, finalView: r.epochFinalView };
     const prev = this.prevEpoch;
-    if (e.counter !== null && prev.counter !== null && e.counter === prev.counter && e.finalView !== null && prev.finalView !== null && e.finalView !== prev.finalView) {
+    if (
+      e.counter !== null &&
+      prev.counter !== null &&
+      e.counter === prev.counter &&
+      e.finalView !== null &&
+      prev.finalView !== null &&
+      e.finalView !== prev.finalView
+    ) {
       this.extensions.push({
         a,
         key: r.id!,
@@ -272,7 +300,12 @@ export class TimelineBuilder {
       b: a,
       value: e.phase,
       label: e.phase ?? 'n/a',
-      title: e.phase === null ? 'epoch state not evaluated' : e.phase === 'fallback' ? `epoch fallback (EFM) in epoch ${e.counter}` : `${e.phase} phase of epoch ${e.counter}`,
+      title:
+        e.phase === null
+          ? 'epoch state not evaluated'
+          : e.phase === 'fallback'
+            ? `epoch fallback (EFM) in epoch ${e.counter}`
+            : `${e.phase} phase of epoch ${e.counter}`,
       cls: e.phase === null ? undefined : `phase-${e.phase}`,
     }));
   }
@@ -306,9 +339,21 @@ export class TimelineBuilder {
       return list;
     };
     const lists: Record<RunLane, RunList> = {
-      protocol: fromMap((r) => (r.protocolStateVersion === null ? null : String(r.protocolStateVersion)), (v) => `v${v}`, 'protocol state version'),
-      execution: fromMap((r) => r.executionComponentVersion, (v) => v, 'execution component version'),
-      cadence: fromMap((r) => r.cadenceComponentVersion, (v) => v, 'cadence component version'),
+      protocol: fromMap(
+        (r) => (r.protocolStateVersion === null ? null : String(r.protocolStateVersion)),
+        (v) => `v${v}`,
+        'protocol state version',
+      ),
+      execution: fromMap(
+        (r) => r.executionComponentVersion,
+        (v) => v,
+        'execution component version',
+      ),
+      cadence: fromMap(
+        (r) => r.cadenceComponentVersion,
+        (v) => v,
+        'cadence component version',
+      ),
       required: this.requiredRuns(),
       epoch: this.epoch,
       phase: this.phase,
@@ -331,14 +376,19 @@ export class TimelineBuilder {
     for (const r of runs.forks) r.title = `heights ${hText(r.a)}–${hText(r.b)}: blocks off the finalized chain`;
 
     if (this.markers.length < this.nonOk) {
-      notes.push(`${this.nonOk} blocks are not ok; markers are drawn for the first ${this.maxMarkers} in report order${this.extraFirstInvalid ? ' (and for the first invalid finalized block)' : ''}.`);
+      notes.push(
+        `${this.nonOk} blocks are not ok; markers are drawn for the first ${this.maxMarkers} in report order${this.extraFirstInvalid ? ' (and for the first invalid finalized block)' : ''}.`,
+      );
     }
     const okOffChain = this.offChain - this.markers.filter((m) => m.lane === 'forks' && m.a !== null).length;
     if (this.forkBlocks.length >= this.maxMarkers && okOffChain > this.forkBlocks.length) {
-      notes.push(`Only the first ${this.maxMarkers} ok blocks off the finalized chain are drawn individually; the forks lane shades every height that has any.`);
+      notes.push(
+        `Only the first ${this.maxMarkers} ok blocks off the finalized chain are drawn individually; the forks lane shades every height that has any.`,
+      );
     }
     if (this.noHeight > 0) notes.push(`${this.noHeight} block(s) have no readable height; they are drawn in the "no height" gutter.`);
-    if (summary.finalizedHeight < this.high) notes.push(`Heights above ${summary.finalizedHeight} are not on the finalized chain: only the forks lane shows them.`);
+    if (summary.finalizedHeight < this.high)
+      notes.push(`Heights above ${summary.finalizedHeight} are not on the finalized chain: only the forks lane shows them.`);
 
     const beacons: TimelinePoint[] = summary.beacons.slice(0, this.maxMarkers).map((b) => ({
       a: off(b.sealHeight),

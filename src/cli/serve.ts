@@ -40,7 +40,12 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'TCP port (0 = any free port)', parsePort, 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--cors <origin>', 'send Access-Control-Allow-Origin: ORIGIN (an origin like https://example.org, or *); default none')
-    .option('--max-connections <n>', 'open connections at most (the oldest idle one is closed to make room)', parseMaxConnections, SERVER_DEFAULTS.maxConnections)
+    .option(
+      '--max-connections <n>',
+      'open connections at most (the oldest idle one is closed to make room)',
+      parseMaxConnections,
+      SERVER_DEFAULTS.maxConnections,
+    )
     .option('--json', 'print the listening address (and the stop) as JSON lines')
     .option('--quiet', 'no warnings and no listening line')
     .action(async (flags: ServeFlags) => {
@@ -52,7 +57,9 @@ export function registerServe(program: Command): void {
         const results = store.results.getCount();
         const records = store.order.getCount();
         if (results < records) {
-          process.stderr.write(`spork-replay serve: warning: ${records - results} of ${records} stored blocks have no replay result yet (run \`spork-replay replay --db ${flags.db}\`)\n`);
+          process.stderr.write(
+            `spork-replay serve: warning: ${records - results} of ${records} stored blocks have no replay result yet (run \`spork-replay replay --db ${flags.db}\`)\n`,
+          );
         }
         running = await startServer(store, { port: flags.port, host: flags.host, corsOrigin: cors, maxConnections: flags.maxConnections });
       } catch (e) {

@@ -73,7 +73,13 @@ export function storeStats(store: BlockStore, dir: string, withVerdicts: boolean
     finalizedHeight,
     archives,
     fetches,
-    replay: { generation: (store.meta.get('replayGeneration') as number | undefined) ?? 0, results, pending: Math.max(0, records - results), upToDate: results >= records, verdicts },
+    replay: {
+      generation: (store.meta.get('replayGeneration') as number | undefined) ?? 0,
+      results,
+      pending: Math.max(0, records - results),
+      upToDate: results >= records,
+      verdicts,
+    },
     disk: { fileBytes, usedBytes: (env.lastPageNumber + 1) * env.pageSize, pageSize: env.pageSize, mapBytes: env.mapSize },
     databases,
   };
@@ -88,15 +94,28 @@ function printStats(s: StoreStats): void {
   row('finalized height', s.finalizedHeight ?? 'none');
   if (s.archives.length === 0) row('archives imported', 'none');
   for (const a of s.archives) {
-    row('archive', `${a.sha256 ?? '(sha-256 when complete)'}: ${formatAmount(a.bytes, 'bytes')}, ${a.records} archive records (header included)${a.complete ? '' : ', incomplete (import again to resume)'}`);
+    row(
+      'archive',
+      `${a.sha256 ?? '(sha-256 when complete)'}: ${formatAmount(a.bytes, 'bytes')}, ${a.records} archive records (header included)${a.complete ? '' : ', incomplete (import again to resume)'}`,
+    );
   }
   if (s.archives.length > 1) lines.push(`    warning: ${s.archives.length} archives share this store; their records are merged`);
   for (const f of s.fetches) row('fetched', `spork ${f.rootId}: up to height ${f.height} (${f.id})`);
   const r = s.replay;
-  row('replay', r.results === 0 ? 'not replayed' : `generation ${r.generation}: ${r.results} blocks replayed${r.upToDate ? ', up to date' : `, ${r.pending} not yet (replay --db ${s.store})`}`);
+  row(
+    'replay',
+    r.results === 0
+      ? 'not replayed'
+      : `generation ${r.generation}: ${r.results} blocks replayed${r.upToDate ? ', up to date' : `, ${r.pending} not yet (replay --db ${s.store})`}`,
+  );
   if (r.verdicts !== null) for (const [v, n] of Object.entries(r.verdicts)) row(`  verdict ${v}`, n);
   row('on disk', `${formatAmount(s.disk.fileBytes, 'bytes')} file, ${formatAmount(s.disk.usedBytes, 'bytes')} used (pages of ${s.disk.pageSize} bytes)`);
-  row('entries', Object.entries(s.databases).map(([k, v]) => `${k} ${v}`).join(', '));
+  row(
+    'entries',
+    Object.entries(s.databases)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+  );
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -35,8 +35,16 @@ export function registerSynth(program: Command): void {
     .requiredOption('--out <file>', 'the archive to write (faults also go to FILE.faults.json)')
     .option('--blocks <n>', 'finalized main-chain blocks after the root', parseCount, 10_000)
     .option('--seed <s>', 'any string; same options and seed give the same bytes', '1')
-    .option('--profile <name>', 'spec: every feature the replay models; flow: only what a Mainnet28 Access node could serve (flow-mainnet, KV v2, flow-go events, finalized blocks only)', profileArg)
-    .option('--faults <list>', 'KIND[:COUNT],... of decode-error, id-mismatch, payload-mismatch, unknown-parent, bad-linkage, bad-seal, state-mismatch, unsupported-version, or all[:COUNT]', faultsArg)
+    .option(
+      '--profile <name>',
+      'spec: every feature the replay models; flow: only what a Mainnet28 Access node could serve (flow-mainnet, KV v2, flow-go events, finalized blocks only)',
+      profileArg,
+    )
+    .option(
+      '--faults <list>',
+      'KIND[:COUNT],... of decode-error, id-mismatch, payload-mismatch, unknown-parent, bad-linkage, bad-seal, state-mismatch, unsupported-version, or all[:COUNT]',
+      faultsArg,
+    )
     .option('--guarantees <n>', 'collection guarantees per block', parseCount)
     .option('--chunks <n>', 'chunks per execution result', parseCount)
     .option('--executors <n>', 'execution receipts per result', parseCount)

@@ -17,14 +17,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BlockRecord, RootSnapshot } from './types.js';
 import { ArchiveHeader, BlockRecord as BlockRecordKind, RootSnapshot as RootSnapshotKind } from './schema.js';
-import {
-  ByteWriter,
-  scanValue,
-  scanInfo,
-  framingCause,
-  SCAN_RESERVED_C1,
-  type FramingCause,
-} from './msgpack.js';
+import { ByteWriter, scanValue, scanInfo, framingCause, SCAN_RESERVED_C1, type FramingCause } from './msgpack.js';
 import { DecodeError, decodeFramed, encodeRecord, peekClaimedId } from './codec.js';
 
 export const ARCHIVE_FORMAT = 'spork-archive';

@@ -7,23 +7,16 @@ import { instantiate, name, section, sleb64, uleb } from './wasm.js';
 
 // BLAKE2b IV as (low, high) 32-bit pairs.
 const IV = new Uint32Array([
-  0xf3bcc908, 0x6a09e667, 0x84caa73b, 0xbb67ae85, 0xfe94f82b, 0x3c6ef372, 0x5f1d36f1, 0xa54ff53a,
-  0xade682d1, 0x510e527f, 0x2b3e6c1f, 0x9b05688c, 0xfb41bd6b, 0x1f83d9ab, 0x137e2179, 0x5be0cd19,
+  0xf3bcc908, 0x6a09e667, 0x84caa73b, 0xbb67ae85, 0xfe94f82b, 0x3c6ef372, 0x5f1d36f1, 0xa54ff53a, 0xade682d1, 0x510e527f, 0x2b3e6c1f, 0x9b05688c, 0xfb41bd6b,
+  0x1f83d9ab, 0x137e2179, 0x5be0cd19,
 ]);
 
 const SIGMA = [
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-  14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3,
-  11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4,
-  7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8,
-  9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13,
-  2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9,
-  12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11,
-  13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10,
-  6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5,
-  10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0,
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-  14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3, 11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9,
+  4, 7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8, 9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13, 2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14,
+  1, 9, 12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11, 13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10, 6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1,
+  4, 10, 5, 10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2,
+  11, 7, 5, 3,
 ];
 const SIGMA2 = new Uint8Array(SIGMA.map((x) => x * 2));
 
@@ -174,14 +167,46 @@ function wasmModuleBytes(): Uint8Array {
   xor();
   set(V(14));
   const G = (a: number, b: number, c: number, d: number, x: number, y: number) => {
-    get(V(a)); get(V(b)); add(); get(Mx(x)); add(); set(V(a));
-    get(V(d)); get(V(a)); xor(); rotr(32); set(V(d));
-    get(V(c)); get(V(d)); add(); set(V(c));
-    get(V(b)); get(V(c)); xor(); rotr(24); set(V(b));
-    get(V(a)); get(V(b)); add(); get(Mx(y)); add(); set(V(a));
-    get(V(d)); get(V(a)); xor(); rotr(16); set(V(d));
-    get(V(c)); get(V(d)); add(); set(V(c));
-    get(V(b)); get(V(c)); xor(); rotr(63); set(V(b));
+    get(V(a));
+    get(V(b));
+    add();
+    get(Mx(x));
+    add();
+    set(V(a));
+    get(V(d));
+    get(V(a));
+    xor();
+    rotr(32);
+    set(V(d));
+    get(V(c));
+    get(V(d));
+    add();
+    set(V(c));
+    get(V(b));
+    get(V(c));
+    xor();
+    rotr(24);
+    set(V(b));
+    get(V(a));
+    get(V(b));
+    add();
+    get(Mx(y));
+    add();
+    set(V(a));
+    get(V(d));
+    get(V(a));
+    xor();
+    rotr(16);
+    set(V(d));
+    get(V(c));
+    get(V(d));
+    add();
+    set(V(c));
+    get(V(b));
+    get(V(c));
+    xor();
+    rotr(63);
+    set(V(b));
   };
   for (let r = 0; r < 12; r++) {
     const s = SIGMA.slice(r * 16, r * 16 + 16);
@@ -207,7 +232,14 @@ function wasmModuleBytes(): Uint8Array {
   code.push(0x0b);
   const body = [0x01, 32, 0x7e, ...code]; // 32 locals of i64
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 2, 0x7f, 0x7f, 0]),
     ...section(3, [1, 0]),
     ...section(5, [1, 0x00, 1]),
@@ -259,7 +291,6 @@ export function blake2bTag(tag: 0 | 1 | 2, data: Uint8Array, len: number): Uint8
 
 /** True when the WebAssembly compression is in use. */
 export const blake2bBackend: 'wasm' | 'js' = WASM === null ? 'js' : 'wasm';
-
 
 /**
  * A 128-byte input block to write a node's preimage into in place (the WebAssembly input block

@@ -22,14 +22,12 @@ export function checkRecord(kind: RecKind, o: any, fail: CheckFail): void {
     case 'EpochCommit': {
       const map: [Uint8Array, any][] = o.dkgIndexMap;
       const n = o.dkgParticipantKeys.length;
-      if (map.length !== n)
-        fail('dkgIndexMap', `not a permutation of 0..${n - 1}: ${map.length} entries for ${n} DKG participant keys`);
+      if (map.length !== n) fail('dkgIndexMap', `not a permutation of 0..${n - 1}: ${map.length} entries for ${n} DKG participant keys`);
       const seen = new Uint8Array(n);
       const ids = new Set<string>();
       for (let i = 0; i < map.length; i++) {
         const idx = map[i][1];
-        if (typeof idx !== 'number' || idx >= n)
-          fail(`dkgIndexMap[${i}]`, `index ${idx} out of range 0..${n - 1} (not a permutation)`);
+        if (typeof idx !== 'number' || idx >= n) fail(`dkgIndexMap[${i}]`, `index ${idx} out of range 0..${n - 1} (not a permutation)`);
         if (seen[idx]) fail(`dkgIndexMap[${i}]`, `index ${idx} repeated (not a permutation)`);
         seen[idx] = 1;
         const k = bytesKey(map[i][0]);

@@ -43,34 +43,66 @@ export function describe(b: Uint8Array, p: number): string {
   if (t < 0xc0) return `str of ${t & 31} bytes`;
   if (t >= 0xe0) return `negative integer ${t - 256}`;
   switch (t) {
-    case 0xc0: return 'nil';
-    case 0xc1: return 'reserved byte 0xc1';
-    case 0xc2: return 'false';
-    case 0xc3: return 'true';
-    case 0xc4: return `bin of ${b[p + 1]} bytes`;
-    case 0xc5: return `bin of ${readU16(b, p + 1)} bytes`;
-    case 0xc6: return `bin of ${readU32(b, p + 1)} bytes`;
-    case 0xc7: return `ext type ${(b[p + 2] << 24) >> 24}`;
-    case 0xc8: return `ext type ${(b[p + 3] << 24) >> 24}`;
-    case 0xc9: return `ext type ${(b[p + 5] << 24) >> 24}`;
-    case 0xca: return 'float32';
-    case 0xcb: return 'float64';
-    case 0xcc: return `integer ${b[p + 1]}`;
-    case 0xcd: return `integer ${readU16(b, p + 1)}`;
-    case 0xce: return `integer ${readU32(b, p + 1)}`;
-    case 0xcf: return `integer ${(BigInt(readU32(b, p + 1)) << 32n) | BigInt(readU32(b, p + 5))}`;
-    case 0xd0: return `integer ${(b[p + 1] << 24) >> 24}`;
-    case 0xd1: return `integer ${(readU16(b, p + 1) << 16) >> 16}`;
-    case 0xd2: return `integer ${readU32(b, p + 1) | 0}`;
-    case 0xd3: return `integer ${(BigInt(readU32(b, p + 1) | 0) << 32n) | BigInt(readU32(b, p + 5))}`;
-    case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: return `ext type ${(b[p + 1] << 24) >> 24}`;
-    case 0xd9: return `str of ${b[p + 1]} bytes`;
-    case 0xda: return `str of ${readU16(b, p + 1)} bytes`;
-    case 0xdb: return `str of ${readU32(b, p + 1)} bytes`;
-    case 0xdc: return `array of ${readU16(b, p + 1)}`;
-    case 0xdd: return `array of ${readU32(b, p + 1)}`;
-    case 0xde: return `map of ${readU16(b, p + 1)}`;
-    default: return `map of ${readU32(b, p + 1)}`; // 0xdf
+    case 0xc0:
+      return 'nil';
+    case 0xc1:
+      return 'reserved byte 0xc1';
+    case 0xc2:
+      return 'false';
+    case 0xc3:
+      return 'true';
+    case 0xc4:
+      return `bin of ${b[p + 1]} bytes`;
+    case 0xc5:
+      return `bin of ${readU16(b, p + 1)} bytes`;
+    case 0xc6:
+      return `bin of ${readU32(b, p + 1)} bytes`;
+    case 0xc7:
+      return `ext type ${(b[p + 2] << 24) >> 24}`;
+    case 0xc8:
+      return `ext type ${(b[p + 3] << 24) >> 24}`;
+    case 0xc9:
+      return `ext type ${(b[p + 5] << 24) >> 24}`;
+    case 0xca:
+      return 'float32';
+    case 0xcb:
+      return 'float64';
+    case 0xcc:
+      return `integer ${b[p + 1]}`;
+    case 0xcd:
+      return `integer ${readU16(b, p + 1)}`;
+    case 0xce:
+      return `integer ${readU32(b, p + 1)}`;
+    case 0xcf:
+      return `integer ${(BigInt(readU32(b, p + 1)) << 32n) | BigInt(readU32(b, p + 5))}`;
+    case 0xd0:
+      return `integer ${(b[p + 1] << 24) >> 24}`;
+    case 0xd1:
+      return `integer ${(readU16(b, p + 1) << 16) >> 16}`;
+    case 0xd2:
+      return `integer ${readU32(b, p + 1) | 0}`;
+    case 0xd3:
+      return `integer ${(BigInt(readU32(b, p + 1) | 0) << 32n) | BigInt(readU32(b, p + 5))}`;
+    case 0xd4:
+    case 0xd5:
+    case 0xd6:
+    case 0xd7:
+    case 0xd8:
+      return `ext type ${(b[p + 1] << 24) >> 24}`;
+    case 0xd9:
+      return `str of ${b[p + 1]} bytes`;
+    case 0xda:
+      return `str of ${readU16(b, p + 1)} bytes`;
+    case 0xdb:
+      return `str of ${readU32(b, p + 1)} bytes`;
+    case 0xdc:
+      return `array of ${readU16(b, p + 1)}`;
+    case 0xdd:
+      return `array of ${readU32(b, p + 1)}`;
+    case 0xde:
+      return `map of ${readU16(b, p + 1)}`;
+    default:
+      return `map of ${readU32(b, p + 1)}`; // 0xdf
   }
 }
 
@@ -362,8 +394,19 @@ function mapDecoder(kind: MapKind): Dec {
 
 /** The (cached) decoder function of a schema node. */
 const compileDecoder = schemaCompiler<Dec>({
-  u64: decU64, uint: uintDecoder, id: decId, bytes: decBytes, str: decStr, bool: decBool, event: decEvent, generic: decGeneric,
-  opt: optDecoder, list: listDecoder, pair: pairDecoder, rec: recDecoder, map: mapDecoder,
+  u64: decU64,
+  uint: uintDecoder,
+  id: decId,
+  bytes: decBytes,
+  str: decStr,
+  bool: decBool,
+  event: decEvent,
+  generic: decGeneric,
+  opt: optDecoder,
+  list: listDecoder,
+  pair: pairDecoder,
+  rec: recDecoder,
+  map: mapDecoder,
 });
 
 const EVENT_DECODERS = new Map<string, Dec>();

@@ -146,7 +146,8 @@ function mapEncoder(kind: MapKind): Enc {
       w.str(names[i]);
       const x = v[names[i]];
       try {
-        if (x === null || x === undefined) w.nil(); // absent optional key: written as nil (canonical)
+        if (x === null || x === undefined)
+          w.nil(); // absent optional key: written as nil (canonical)
         else encs[i](w, x);
       } catch (e) {
         throw encWrap(e, names[i]);
@@ -157,8 +158,19 @@ function mapEncoder(kind: MapKind): Enc {
 
 /** The (cached) encoder function of a schema node. */
 const compileEncoder = schemaCompiler<Enc>({
-  u64: encU64, uint: uintEncoder, id: encId, bytes: encBytes, str: encStr, bool: encBool, event: encEvent, generic: encGeneric,
-  opt: optEncoder, list: listEncoder, pair: pairEncoder, rec: recEncoder, map: mapEncoder,
+  u64: encU64,
+  uint: uintEncoder,
+  id: encId,
+  bytes: encBytes,
+  str: encStr,
+  bool: encBool,
+  event: encEvent,
+  generic: encGeneric,
+  opt: optEncoder,
+  list: listEncoder,
+  pair: pairEncoder,
+  rec: recEncoder,
+  map: mapEncoder,
 });
 
 const EVENT_ENCODERS = new Map<string, Enc>();

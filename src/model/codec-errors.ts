@@ -3,7 +3,10 @@
 
 /** Error of the JSON conversion: `field` is the dotted path of the offending value. */
 export class JsonShapeError extends Error {
-  constructor(readonly field: string, readonly reason: string) {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
     super(field ? `${field}: ${reason}` : reason);
     this.name = 'JsonShapeError';
   }
@@ -61,7 +64,7 @@ export function fieldPath(innermostFirst: readonly (string | number)[], prefix =
 export function short(x: unknown): string {
   let s: string;
   try {
-    s = typeof x === 'bigint' ? `${x}n` : JSON.stringify(x) ?? String(x);
+    s = typeof x === 'bigint' ? `${x}n` : (JSON.stringify(x) ?? String(x));
   } catch {
     s = String(x);
   }

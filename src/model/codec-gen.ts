@@ -28,19 +28,32 @@ export function schemaCompiler<F>(b: KindBuilders<F>): (kind: Kind) => F {
   const cache = new Map<Kind, F>();
   const build = (kind: Kind): F => {
     switch (kind.k) {
-      case 'u64': return b.u64;
-      case 'uint': return b.uint(kind.bits);
-      case 'id': return b.id;
-      case 'bytes': return b.bytes;
-      case 'str': return b.str;
-      case 'bool': return b.bool;
-      case 'opt': return b.opt(compile(kind.of));
-      case 'list': return b.list(compile(kind.of));
-      case 'pair': return b.pair(compile(kind.a), compile(kind.b));
-      case 'rec': return b.rec(kind);
-      case 'map': return b.map(kind);
-      case 'event': return b.event;
-      case 'generic': return b.generic;
+      case 'u64':
+        return b.u64;
+      case 'uint':
+        return b.uint(kind.bits);
+      case 'id':
+        return b.id;
+      case 'bytes':
+        return b.bytes;
+      case 'str':
+        return b.str;
+      case 'bool':
+        return b.bool;
+      case 'opt':
+        return b.opt(compile(kind.of));
+      case 'list':
+        return b.list(compile(kind.of));
+      case 'pair':
+        return b.pair(compile(kind.a), compile(kind.b));
+      case 'rec':
+        return b.rec(kind);
+      case 'map':
+        return b.map(kind);
+      case 'event':
+        return b.event;
+      case 'generic':
+        return b.generic;
     }
   };
   const compile = (kind: Kind): F => {
@@ -131,7 +144,10 @@ export function recordDecoderTemplate(kind: RecKind, checked: boolean): string {
   src += tail ? `  if (n !== ${n} && n !== ${base}) arity(s, n, kind);\n` : `  if (n !== ${n}) arity(s, n, kind);\n`;
   src += `  let o, f = 0;\n  try {\n`;
   for (let i = 0; i < base; i++) src += `    const v${i} = d${i}(s); f = ${i + 1};\n`;
-  src += `    o = {${names.slice(0, base).map((_, i) => `${lit(i)}: v${i}`).join(', ')}};\n`;
+  src += `    o = {${names
+    .slice(0, base)
+    .map((_, i) => `${lit(i)}: v${i}`)
+    .join(', ')}};\n`;
   if (tail) {
     src += `    if (n === ${n}) {\n`;
     for (let i = base; i < n; i++) src += `      o[${lit(i)}] = d${i}(s); f = ${i + 1};\n`;

@@ -27,7 +27,7 @@ function jsonFail(e: unknown, seg: string | number): never {
 
 /** Body kind of a known service event type (own properties only: `__proto__` is not a type). */
 function bodyOf(type: string): RecKind | undefined {
-  return Object.prototype.hasOwnProperty.call(EVENT_BODIES, type) ? EVENT_BODIES[type] : undefined;
+  return Object.hasOwn(EVENT_BODIES, type) ? EVENT_BODIES[type] : undefined;
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -52,8 +52,7 @@ export function fromJson(json: unknown, kind: Kind): any {
       const max = kind.bits === 32 ? 0xffffffff : (1 << kind.bits) - 1;
       let v: unknown = json;
       if (typeof v === 'string' && /^[0-9]+$/.test(v)) v = Number(v);
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
-        throw new JsonShapeError('', `expected uint${kind.bits}, got ${short(json)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new JsonShapeError('', `expected uint${kind.bits}, got ${short(json)}`);
       return v;
     }
     case 'id': {
@@ -138,8 +137,7 @@ function recFromJson(json: unknown, kind: RecKind): any {
   if (tail > 0) {
     let present = 0;
     for (let i = base; i < fields.length; i++) if (json[fields[i][0]] !== undefined) present++;
-    if (present !== 0 && present !== tail)
-      throw new JsonShapeError('', `${kind.name}: the last ${tail} fields must be present together or absent`);
+    if (present !== 0 && present !== tail) throw new JsonShapeError('', `${kind.name}: the last ${tail} fields must be present together or absent`);
     tailPresent = present === tail;
   }
   const n = tailPresent ? fields.length : base;

@@ -4,9 +4,30 @@ import { sha3 } from './hash.js';
 import { RlpWriter } from './rlp.js';
 import { ZERO } from './bytes.js';
 import type {
-  ApprovalSig, Chunk, EpochCommit, EpochContainer, EpochRecover, EpochSetup, EpochState, GenericValue, Guarantee,
-  Header, Id, KVStore, MagnitudeVersion, MeteringParams, Participant, QC, ReceiptStub, Result, Seal, ServiceEvent,
-  TimeoutCertificate, Updatable, U64, VersionBeacon,
+  ApprovalSig,
+  Chunk,
+  EpochCommit,
+  EpochContainer,
+  EpochRecover,
+  EpochSetup,
+  EpochState,
+  GenericValue,
+  Guarantee,
+  Header,
+  Id,
+  KVStore,
+  MagnitudeVersion,
+  MeteringParams,
+  Participant,
+  QC,
+  ReceiptStub,
+  Result,
+  Seal,
+  ServiceEvent,
+  TimeoutCertificate,
+  Updatable,
+  U64,
+  VersionBeacon,
 } from './types.js';
 
 /** The writer all id functions share; every `*Id` resets it before use. */
@@ -33,8 +54,19 @@ export function writeTC(w: RlpWriter, tc: TimeoutCertificate): void {
 
 /** payloadHash is the 4th item; tcId = ID(lastViewTC) or ZERO; proposerSigData is not hashed. */
 export function writeHeader(w: RlpWriter, h: Header, tcId: Id): void {
-  w.begin().str(h.chainId).s(h.parentId).u(h.height).s(h.payloadHash).u(h.timestamp).u(h.view).u(h.parentView)
-    .s(h.parentVoterIndices).s(h.parentVoterSigData).s(h.proposerId).s(tcId).end();
+  w.begin()
+    .str(h.chainId)
+    .s(h.parentId)
+    .u(h.height)
+    .s(h.payloadHash)
+    .u(h.timestamp)
+    .u(h.view)
+    .u(h.parentView)
+    .s(h.parentVoterIndices)
+    .s(h.parentVoterSigData)
+    .s(h.proposerId)
+    .s(tcId)
+    .end();
 }
 
 export const qcId = (qc: QC): Id => hashOf((w) => writeQC(w, qc));
@@ -73,8 +105,19 @@ export function writeReceiptStub(w: RlpWriter, r: ReceiptStub): void {
 }
 
 export function writeChunk(w: RlpWriter, c: Chunk): void {
-  w.begin().begin().u(c.collectionIndex).s(c.startState).s(c.eventCollection).u(c.serviceEventCount).s(c.blockId)
-    .u(c.totalComputationUsed).u(c.numberOfTransactions).end().u(c.index).s(c.endState).end();
+  w.begin()
+    .begin()
+    .u(c.collectionIndex)
+    .s(c.startState)
+    .s(c.eventCollection)
+    .u(c.serviceEventCount)
+    .s(c.blockId)
+    .u(c.totalComputationUsed)
+    .u(c.numberOfTransactions)
+    .end()
+    .u(c.index)
+    .s(c.endState)
+    .end();
 }
 
 export function writeResult(w: RlpWriter, r: Result): void {
@@ -98,8 +141,7 @@ function writeParticipant(w: RlpWriter, p: Participant): void {
 }
 
 export function writeSetup(w: RlpWriter, s: EpochSetup): void {
-  w.begin().u(s.counter).u(s.firstView).u(s.dkgPhase1FinalView).u(s.dkgPhase2FinalView).u(s.dkgPhase3FinalView)
-    .u(s.finalView).begin();
+  w.begin().u(s.counter).u(s.firstView).u(s.dkgPhase1FinalView).u(s.dkgPhase2FinalView).u(s.dkgPhase3FinalView).u(s.finalView).begin();
   for (const p of s.participants) writeParticipant(w, p);
   w.end().begin();
   for (const cluster of s.assignments) {
@@ -182,15 +224,23 @@ export function writeGeneric(w: RlpWriter, v: GenericValue): void {
 export function writeEventBody(w: RlpWriter, e: ServiceEvent): void {
   if (e.unknown) return writeGeneric(w, e.event);
   switch (e.type) {
-    case 'setup': return writeSetup(w, e.event);
-    case 'commit': return writeCommit(w, e.event);
-    case 'recover': return writeRecover(w, e.event);
-    case 'eject-node': w.begin().s(e.event.nodeId).end(); return;
-    case 'version-beacon': return writeVersionBeacon(w, e.event);
+    case 'setup':
+      return writeSetup(w, e.event);
+    case 'commit':
+      return writeCommit(w, e.event);
+    case 'recover':
+      return writeRecover(w, e.event);
+    case 'eject-node':
+      w.begin().s(e.event.nodeId).end();
+      return;
+    case 'version-beacon':
+      return writeVersionBeacon(w, e.event);
     case 'protocol-state-version-upgrade':
       w.begin().u(e.event.newProtocolStateVersion).u(e.event.activeView).end();
       return;
-    case 'set-epoch-extension-view-count': w.begin().u(e.event.value).end(); return;
+    case 'set-epoch-extension-view-count':
+      w.begin().u(e.event.value).end();
+      return;
     case 'set-execution-component-version':
     case 'set-cadence-component-version':
       w.begin();

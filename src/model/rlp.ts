@@ -84,7 +84,11 @@ export class RlpWriter {
   /** Text as its UTF-8 bytes. */
   str(t: string): this {
     let ascii = true;
-    for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) > 0x7f) { ascii = false; break; }
+    for (let i = 0; i < t.length; i++)
+      if (t.charCodeAt(i) > 0x7f) {
+        ascii = false;
+        break;
+      }
     if (!ascii) return this.s(Buffer.from(t, 'utf8'));
     const n = t.length;
     if (n === 1) {
@@ -201,7 +205,7 @@ function decodeAt(d: Uint8Array, at: number, limit: number): [RlpItem, number] {
     return [d.subarray(start, end), end];
   }
   const items: RlpItem[] = [];
-  for (let p = start; p < end;) {
+  for (let p = start; p < end; ) {
     const [item, next] = decodeAt(d, p, end);
     items.push(item);
     p = next;

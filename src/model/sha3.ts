@@ -163,7 +163,14 @@ function wasmModuleBytes(): Uint8Array {
   const rcBytes: number[] = [];
   for (const c of RC) for (let i = 0; i < 8; i++) rcBytes.push(Number((c >> BigInt(8 * i)) & 0xffn));
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 1, 0x7f, 0]), // type: (i32) -> ()
     ...section(3, [1, 0]), // function 0 has type 0
     ...section(5, [1, 0x00, 1]), // one memory, min 1 page, no max

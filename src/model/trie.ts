@@ -166,11 +166,17 @@ export function idsRoot(ids: readonly Id[]): Id {
     let dup = -1;
     while (j > 0) {
       const c = compare32(keys[j - 1], id);
-      if (c === 0) { dup = j - 1; break; }
+      if (c === 0) {
+        dup = j - 1;
+        break;
+      }
       if (c < 0) break;
       j--;
     }
-    if (dup >= 0) { pos[dup] = i; continue; }
+    if (dup >= 0) {
+      pos[dup] = i;
+      continue;
+    }
     keys.splice(j, 0, id);
     pos.splice(j, 0, i);
   }

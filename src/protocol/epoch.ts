@@ -5,18 +5,7 @@
 //
 // Pure: the parent's state and cached events are never mutated. Unchanged containers are
 // shared with the parent, and a block that changes nothing returns the parent's own objects.
-import type {
-  DynamicIdentity,
-  EpochCommit,
-  EpochContainer,
-  EpochEvents,
-  EpochRecover,
-  EpochSetup,
-  EpochState,
-  Id,
-  ServiceEvent,
-  U64,
-} from '../model/types.js';
+import type { DynamicIdentity, EpochCommit, EpochContainer, EpochEvents, EpochRecover, EpochSetup, EpochState, Id, ServiceEvent, U64 } from '../model/types.js';
 import { Role } from '../model/types.js';
 import { add } from '../model/u64.js';
 import { compareBytes, isZero, shortId, toHex } from '../model/bytes.js';
@@ -292,8 +281,7 @@ class Work {
     const ejectedInCurrent = new Set<string>();
     for (const d of this.current.identities) if (d.ejected) ejectedInCurrent.add(toHex(d.nodeId));
     for (const p of setup.participants)
-      if (ejectedInCurrent.has(toHex(p.nodeId)))
-        return problem('4.6.setup.ejected', `participant ${shortId(p.nodeId)} is ejected in the current epoch`);
+      if (ejectedInCurrent.has(toHex(p.nodeId))) return problem('4.6.setup.ejected', `participant ${shortId(p.nodeId)} is ejected in the current epoch`);
     for (const p of setup.participants)
       if (this.ejectedThisBlock.has(toHex(p.nodeId)))
         return problem('4.6.setup.ejected-in-block', `participant ${shortId(p.nodeId)} was ejected earlier in this block`);

@@ -65,10 +65,7 @@ export function nothingDue(parent: ProtocolSnapshot, view: U64): boolean {
   const kv = parent.kv;
   if (targetVersion(kv, view) !== kv.version) return false;
   if (activationsDue(kv, view)) return false;
-  return epochNothingDue(
-    { state: parent.epoch, events: parent.events },
-    { view, t: kv.finalizationSafetyThreshold, E: kv.epochExtensionViewCount },
-  );
+  return epochNothingDue({ state: parent.epoch, events: parent.events }, { view, t: kv.finalizationSafetyThreshold, E: kv.epochExtensionViewCount });
 }
 
 /** Outcome of an event no state machine handles: version beacons (SPEC 5.2) and unknown types. */
@@ -84,8 +81,7 @@ function otherOutcome(e: ServiceEvent): EventOutcome {
 
 /** Evolves the parent's protocol state over one block (SPEC 4.3). Uses the fast path when it can. */
 export function evolve(parent: ProtocolSnapshot, view: U64, ev: readonly ServiceEvent[]): EvolveResult {
-  if (!touchesState(ev) && nothingDue(parent, view))
-    return { ok: true, snapshot: parent, outcomes: ev.map(otherOutcome), changed: false };
+  if (!touchesState(ev) && nothingDue(parent, view)) return { ok: true, snapshot: parent, outcomes: ev.map(otherOutcome), changed: false };
   return evolveFull(parent, view, ev);
 }
 

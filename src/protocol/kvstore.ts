@@ -63,12 +63,9 @@ export function copyKVStore(s: KVStore): KVStore {
     epochExtensionViewCount: s.epochExtensionViewCount,
     finalizationSafetyThreshold: s.finalizationSafetyThreshold,
   };
-  if (s.executionMeteringParameters !== undefined)
-    out.executionMeteringParameters = copyUpdatable(s.executionMeteringParameters, copyMeteringParams);
-  if (s.executionComponentVersion !== undefined)
-    out.executionComponentVersion = copyUpdatable(s.executionComponentVersion, copyMagnitudeVersion);
-  if (s.cadenceComponentVersion !== undefined)
-    out.cadenceComponentVersion = copyUpdatable(s.cadenceComponentVersion, copyMagnitudeVersion);
+  if (s.executionMeteringParameters !== undefined) out.executionMeteringParameters = copyUpdatable(s.executionMeteringParameters, copyMeteringParams);
+  if (s.executionComponentVersion !== undefined) out.executionComponentVersion = copyUpdatable(s.executionComponentVersion, copyMagnitudeVersion);
+  if (s.cadenceComponentVersion !== undefined) out.cadenceComponentVersion = copyUpdatable(s.cadenceComponentVersion, copyMagnitudeVersion);
   return out;
 }
 
@@ -94,9 +91,7 @@ export function meteringParamsEquals(a: MeteringParams, b: MeteringParams): bool
 /** Why replication fails: both mean the verdict `unsupported-version`. */
 export type ReplicateRule = Extract<CheckRuleId, '4.1.incompatible-version-change' | '4.1.unknown-version'>;
 
-export type ReplicateResult =
-  | { ok: true; kv: KVStore }
-  | { ok: false; rule: ReplicateRule; reason: string };
+export type ReplicateResult = { ok: true; kv: KVStore } | { ok: false; rule: ReplicateRule; reason: string };
 
 /**
  * `replicate(S, target)`: same version -> independent deep copy; `S.version + 1` -> every field
@@ -181,8 +176,7 @@ export function versionText(v: MagnitudeVersion): string {
 
 /** Current component versions as text; `null` below v3. */
 export function componentVersions(kv: KVStore): { execution: string | null; cadence: string | null } {
-  if (kv.version < V3 || kv.executionComponentVersion === undefined || kv.cadenceComponentVersion === undefined)
-    return { execution: null, cadence: null };
+  if (kv.version < V3 || kv.executionComponentVersion === undefined || kv.cadenceComponentVersion === undefined) return { execution: null, cadence: null };
   return { execution: versionText(kv.executionComponentVersion.current), cadence: versionText(kv.cadenceComponentVersion.current) };
 }
 

@@ -20,20 +20,13 @@ export const SET_VALUE_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 function schedule(m: KVStore, type: string, activationView: U64, ctx: SetValueContext, write: (m: KVStore) => KVStore): KvStep {
-  if (m.version < V3)
-    return { kv: m, outcome: eventOutcome(type, '4.7.update.below-v3', `requires protocol state version >= ${V3}, state is v${m.version}`) };
+  if (m.version < V3) return { kv: m, outcome: eventOutcome(type, '4.7.update.below-v3', `requires protocol state version >= ${V3}, state is v${m.version}`) };
   const vt = add(ctx.view, ctx.t);
-  if (activationView <= vt)
-    return { kv: m, outcome: eventOutcome(type, '4.7.update.activation-view', `activationView ${activationView} <= V+t = ${vt}`) };
+  if (activationView <= vt) return { kv: m, outcome: eventOutcome(type, '4.7.update.activation-view', `activationView ${activationView} <= V+t = ${vt}`) };
   return { kv: write(m), outcome: eventOutcome(type, '4.7.update.scheduled', `scheduled for view ${activationView}`) };
 }
 
-function setComponent(
-  m: KVStore,
-  key: 'executionComponentVersion' | 'cadenceComponentVersion',
-  data: MagnitudeVersion,
-  activationView: U64,
-): KVStore {
+function setComponent(m: KVStore, key: 'executionComponentVersion' | 'cadenceComponentVersion', data: MagnitudeVersion, activationView: U64): KVStore {
   const cur = m[key];
   if (cur === undefined) throw new Error(`v${m.version} store without ${key}`);
   return { ...m, [key]: { current: cur.current, update: { data: copyMagnitudeVersion(data), activationView } } };

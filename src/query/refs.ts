@@ -60,7 +60,10 @@ export function stableRef(spec: BlockSpec): boolean {
 
 /** A comma-separated list; empty items are dropped (so "" is the empty list). */
 export function parseList(s: string): string[] {
-  return s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
 }
 
 /** How many matches of a prefix are counted before the count says "at least". */

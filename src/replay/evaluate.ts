@@ -38,7 +38,10 @@ export class Evaluator {
   private readonly chainId: string;
   private readonly onState: ((s: ProtocolSnapshot) => void) | undefined;
 
-  constructor(root: RootContext, private readonly hooks: EvaluatorHooks) {
+  constructor(
+    root: RootContext,
+    private readonly hooks: EvaluatorHooks,
+  ) {
     this.fork = new Fork(root, hooks);
     this.chainId = root.header.chainId;
     this.onState = hooks.onState?.bind(hooks);
@@ -124,9 +127,17 @@ export class Evaluator {
   /** Evaluates one block whose parent is evaluated, unknown or irrelevant; returns its hex id. */
   private evaluate(f: BlockFacts): string | null {
     const r = newResult(f);
-    const node: Node | null = r.id === null ? null : {
-      hex: r.id, parentHex: r.parentId, header: f.header, verdict: 'ok', snapshot: null, lastSealed: 0,
-    };
+    const node: Node | null =
+      r.id === null
+        ? null
+        : {
+            hex: r.id,
+            parentHex: r.parentId,
+            header: f.header,
+            verdict: 'ok',
+            snapshot: null,
+            lastSealed: 0,
+          };
     this.runChecks(f, r, node);
     close(r);
     if (node) {

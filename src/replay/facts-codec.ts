@@ -20,7 +20,6 @@ const HAS_PAYLOAD = 64;
 const HEADER_EXTRA = 128;
 const NO_EXTRA = 0xffffffff;
 
-
 /** The canonical archive writer's growable buffer, plus the fixed-width fields of this layout. */
 class Writer extends ByteWriter {
   private dv = new DataView(this.buf.buffer);
@@ -34,12 +33,30 @@ class Writer extends ByteWriter {
     if (this.dv.buffer !== this.buf.buffer) this.dv = new DataView(this.buf.buffer);
     return this.dv;
   }
-  u8(x: number): void { this.ensure(1); this.buf[this.pos++] = x; }
-  u16(x: number): void { this.room(2).setUint16(this.pos, x); this.pos += 2; }
-  u32(x: number): void { this.room(4).setUint32(this.pos, x); this.pos += 4; }
-  f64(x: number): void { this.room(8).setFloat64(this.pos, x); this.pos += 8; }
-  patchU32(at: number, x: number): void { this.dv.setUint32(at, x); }
-  id(x: Uint8Array): void { this.ensure(32); this.buf.set(x, this.pos); this.pos += 32; }
+  u8(x: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = x;
+  }
+  u16(x: number): void {
+    this.room(2).setUint16(this.pos, x);
+    this.pos += 2;
+  }
+  u32(x: number): void {
+    this.room(4).setUint32(this.pos, x);
+    this.pos += 4;
+  }
+  f64(x: number): void {
+    this.room(8).setFloat64(this.pos, x);
+    this.pos += 8;
+  }
+  patchU32(at: number, x: number): void {
+    this.dv.setUint32(at, x);
+  }
+  id(x: Uint8Array): void {
+    this.ensure(32);
+    this.buf.set(x, this.pos);
+    this.pos += 32;
+  }
   text(x: string): void {
     const b = Buffer.from(x, 'utf8');
     this.u16(b.length);
@@ -64,9 +81,15 @@ export function encodeFacts(batch: BlockFacts[]): ArrayBuffer {
   for (const f of batch) {
     const h = f.header;
     const headerExtra = h !== null && !(small(h.height, h.view, h.parentView, h.timestamp) && (h.tc === null || small(h.tc.view, h.tc.newestQCView)));
-    const flags = (f.id ? HAS_ID : 0) | (f.finalized ? FINALIZED : 0) | (h ? HAS_HEADER : 0) | (f.decodeError !== null ? DECODE_ERROR : 0) |
-      (f.idMismatch !== null ? ID_MISMATCH : 0) | (f.payloadMismatch !== null ? PAYLOAD_MISMATCH : 0) |
-      (f.protocolStateId !== null ? HAS_PAYLOAD : 0) | (headerExtra ? HEADER_EXTRA : 0);
+    const flags =
+      (f.id ? HAS_ID : 0) |
+      (f.finalized ? FINALIZED : 0) |
+      (h ? HAS_HEADER : 0) |
+      (f.decodeError !== null ? DECODE_ERROR : 0) |
+      (f.idMismatch !== null ? ID_MISMATCH : 0) |
+      (f.payloadMismatch !== null ? PAYLOAD_MISMATCH : 0) |
+      (f.protocolStateId !== null ? HAS_PAYLOAD : 0) |
+      (headerExtra ? HEADER_EXTRA : 0);
     w.f64(f.record);
     w.u8(flags);
     if (f.id) w.id(f.id);
@@ -123,9 +146,21 @@ export function decodeFacts(buf: ArrayBuffer): BlockFacts[] {
     p += 32;
     return v;
   };
-  const f64 = () => { const x = dv.getFloat64(p); p += 8; return x; };
-  const u32 = () => { const x = dv.getUint32(p); p += 4; return x; };
-  const u16 = () => { const x = dv.getUint16(p); p += 2; return x; };
+  const f64 = () => {
+    const x = dv.getFloat64(p);
+    p += 8;
+    return x;
+  };
+  const u32 = () => {
+    const x = dv.getUint32(p);
+    p += 4;
+    return x;
+  };
+  const u16 = () => {
+    const x = dv.getUint16(p);
+    p += 2;
+    return x;
+  };
   const n = u32();
   const out: BlockFacts[] = new Array(n);
   for (let i = 0; i < n; i++) {
@@ -162,8 +197,16 @@ export function decodeFacts(buf: ArrayBuffer): BlockFacts[] {
       results[k] = { id: rid, blockId: bid, events: ev === NO_EXTRA ? [] : (extras[ev] as ResultFact['events']) };
     }
     out[i] = {
-      record, id: blockId, finalized: (flags & FINALIZED) !== 0, decodeError, header, idMismatch, payloadMismatch,
-      protocolStateId, seals, results,
+      record,
+      id: blockId,
+      finalized: (flags & FINALIZED) !== 0,
+      decodeError,
+      header,
+      idMismatch,
+      payloadMismatch,
+      protocolStateId,
+      seals,
+      results,
     };
   }
   return out;

@@ -50,7 +50,6 @@ export interface BlockFacts {
   results: ResultFact[];
 }
 
-
 export function linkHeader(h: Header): LinkHeader {
   const tc = h.lastViewTC;
   return {

@@ -24,7 +24,10 @@ export class FinalityWalker {
   /** The single finalized block of the previous height fed (null after two at one height). */
   private prev: { height: U64; id: string } | null;
 
-  constructor(private readonly rootHeight: U64, rootId: string) {
+  constructor(
+    private readonly rootHeight: U64,
+    rootId: string,
+  ) {
     this.finalizedHeight = rootHeight;
     this.prev = { height: rootHeight, id: rootId };
   }

@@ -62,7 +62,10 @@ export class Fork {
   /** Highest height evaluated so far (the evaluation front). */
   highest: U64 = 0;
 
-  constructor(private readonly root: RootContext, private readonly store: ForkStore) {
+  constructor(
+    private readonly root: RootContext,
+    private readonly store: ForkStore,
+  ) {
     this.rootNode = {
       hex: toHex(root.id),
       parentHex: null,

@@ -50,14 +50,15 @@ export class IntegrityStage {
     private readonly storedResult: ((orderKey: Buffer) => BlockResult | undefined) | null,
     opts: StageOptions = {},
   ) {
-    this.pool = threads > 0
-      ? new Piscina({
-          filename: opts.workerFile ?? new URL('./worker-entry.cjs', import.meta.url).href,
-          minThreads: threads,
-          maxThreads: threads,
-          idleTimeout: 60_000,
-        })
-      : null;
+    this.pool =
+      threads > 0
+        ? new Piscina({
+            filename: opts.workerFile ?? new URL('./worker-entry.cjs', import.meta.url).href,
+            minThreads: threads,
+            maxThreads: threads,
+            idleTimeout: 60_000,
+          })
+        : null;
   }
 
   /** Facts of one block computed in this thread (a stored result that cannot be reused). */

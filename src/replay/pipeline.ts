@@ -156,19 +156,26 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
 function replayActivity(store: BlockStore): WriteActivity {
   return {
     what: `replay results into the store ${store.dir}`,
-    kept: () => store.temporary
-      ? 'nothing (the replay ran in a temporary store, which is removed; import into --db DIR on a disk with space, then replay --db DIR)'
-      : `the ${store.recordCount()} imported records and the results of the ${store.results.getCount({ start: RESULTS_START })} blocks replayed before it (the store is consistent; \`replay --db ${store.dir}\` resumes there when there is space)`,
+    kept: () =>
+      store.temporary
+        ? 'nothing (the replay ran in a temporary store, which is removed; import into --db DIR on a disk with space, then replay --db DIR)'
+        : `the ${store.recordCount()} imported records and the results of the ${store.results.getCount({ start: RESULTS_START })} blocks replayed before it (the store is consistent; \`replay --db ${store.dir}\` resumes there when there is space)`,
   };
 }
 
 /** `--full`: removes the stored results, states and inclusions (results keep msgpackr's shared structures under a key of their own: removed by range). */
 function dropResults(store: BlockStore): void {
   let keys: Buffer[] = [];
-  const drop = () => store.env.transactionSync(() => { for (const k of keys) store.results.removeSync(k); });
+  const drop = () =>
+    store.env.transactionSync(() => {
+      for (const k of keys) store.results.removeSync(k);
+    });
   for (const k of store.results.getKeys({ start: RESULTS_START })) {
     keys.push(k);
-    if (keys.length >= 65536) { drop(); keys = []; }
+    if (keys.length >= 65536) {
+      drop();
+      keys = [];
+    }
   }
   drop();
   store.env.transactionSync(() => {

@@ -2,7 +2,14 @@
 // order: the first walks the finalized chain and builds the version index (R(h) can depend on
 // beacons sealed far above h, SPEC 5.2 retroactive range); the second writes the lines.
 import type { SealedVersionBeacon, U64 } from '../model/types.js';
-import { VersionIndex, VersionMapBuilder, overlaySpans, type RequiredVersion, type VersionIndexSummary, type VersionMapRow } from '../protocol/versions/beacons.js';
+import {
+  VersionIndex,
+  VersionMapBuilder,
+  overlaySpans,
+  type RequiredVersion,
+  type VersionIndexSummary,
+  type VersionMapRow,
+} from '../protocol/versions/beacons.js';
 import { add } from '../model/u64.js';
 import type { BlockResult, Verdict } from './evaluate.js';
 import { FinalityWalker, type FinalityConflict } from './finality.js';
@@ -118,8 +125,13 @@ export class ChainSummarizer {
 
   private addState(h: U64, psv: number | null, exec: string | null, cadence: string | null): void {
     const last = this.stateRuns[this.stateRuns.length - 1];
-    if (last !== undefined && add(last.toHeight, 1) === h && last.protocolStateVersion === psv &&
-        last.executionComponentVersion === exec && last.cadenceComponentVersion === cadence) {
+    if (
+      last !== undefined &&
+      add(last.toHeight, 1) === h &&
+      last.protocolStateVersion === psv &&
+      last.executionComponentVersion === exec &&
+      last.cadenceComponentVersion === cadence
+    ) {
       last.toHeight = h;
       return;
     }

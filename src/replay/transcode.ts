@@ -323,7 +323,11 @@ function chainIdString(): string {
   const n = chainLen;
   if (n === lastChainBytes.length) {
     let same = true;
-    for (let i = 0; i < n; i++) if (b[chainAt + i] !== lastChainBytes[i]) { same = false; break; }
+    for (let i = 0; i < n; i++)
+      if (b[chainAt + i] !== lastChainBytes[i]) {
+        same = false;
+        break;
+      }
     if (same) return lastChainId;
   }
   lastChainBytes = b.slice(chainAt, chainAt + n);

@@ -18,6 +18,7 @@ import type { Verdict } from '../replay/evaluate.js';
 import type { ReportSummary } from '../replay/report.js';
 import type { BlockDetails as PageBlockDetails, PageData } from './page-data.js';
 import { pageProgram } from './page-program.js';
+import { CSS } from './style.js';
 
 export const RUN_LANES = ['protocol', 'execution', 'cadence', 'required', 'epoch', 'phase', 'chain', 'forks'] as const;
 export type RunLane = (typeof RUN_LANES)[number];
@@ -184,7 +185,7 @@ function colorMap(runs: readonly TimelineRun[]): Map<string, string> {
 }
 
 function runFill(lane: RunLane, r: TimelineRun, colors: Map<string, string>): string {
-  if (lane === 'phase') return r.value === null ? NULL_COLOR : PHASE_COLORS[r.value] ?? NULL_COLOR;
+  if (lane === 'phase') return r.value === null ? NULL_COLOR : (PHASE_COLORS[r.value] ?? NULL_COLOR);
   if (lane === 'chain') return r.value === 'ok' ? '#74c476' : r.value === null ? NULL_COLOR : '#ef3b2c';
   if (lane === 'forks') return '#fde0c5';
   return r.value === null ? NULL_COLOR : colors.get(r.value)!;
@@ -257,7 +258,7 @@ function renderPoints(l: Layout, points: readonly TimelinePoint[], cls: string, 
 /** Tick step (in heights) giving about `want` ticks over `range` heights: 1, 2 or 5 times a power of ten. */
 function tickStep(range: number, want: number): number {
   const raw = Math.max(1, range / want);
-  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const p = 10 ** Math.floor(Math.log10(raw));
   for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
   return 10 * p;
 }
@@ -269,7 +270,9 @@ function renderAxis(l: Layout, low: bigint, totalH: number): string {
   const out: string[] = [];
   for (let o = first; o < l.n; o += step) {
     const x = xOf(l, o + 0.5);
-    out.push(`<g class="tick" transform="translate(${round(x)},0)"><line y1="${AXIS_H - 6}" y2="${totalH}"/><text y="${AXIS_H - 10}">${(low + BigInt(o)).toString()}</text></g>`);
+    out.push(
+      `<g class="tick" transform="translate(${round(x)},0)"><line y1="${AXIS_H - 6}" y2="${totalH}"/><text y="${AXIS_H - 10}">${(low + BigInt(o)).toString()}</text></g>`,
+    );
   }
   return out.join('');
 }
@@ -293,7 +296,8 @@ function renderTimeline(m: TimelineModel): { svg: string; height: number } {
     parts.push(`<text class="lane-label" x="10" y="${lane === 'forks' ? 18 : h / 2 + 4}">${esc(LANE_TITLES[lane])}</text>`);
     const inner: string[] = [renderRuns(lane, m.runs[lane], l, h)];
     if (lane === 'required') inner.push(renderPoints(l, m.beacons, 'beacon-marker', '<path d="M0,1 L-5,-7 L5,-7 Z" transform="translate(0,8)"/>'));
-    if (lane === 'epoch') inner.push(renderPoints(l, m.extensions, 'extension-marker', `<path d="M0,${h - 2} L-5,${h + 5} L5,${h + 5} Z"/><line y1="2" y2="${h - 2}"/>`));
+    if (lane === 'epoch')
+      inner.push(renderPoints(l, m.extensions, 'extension-marker', `<path d="M0,${h - 2} L-5,${h + 5} L5,${h + 5} Z"/><line y1="2" y2="${h - 2}"/>`));
     if (lane === 'chain') {
       inner.push(renderPoints(l, m.conflicts, 'conflict-marker', `<line y1="0" y2="${h}"/><path d="M-5,0 L5,0 L0,7 Z"/>`));
       for (const b of m.markers) if (b.lane === 'chain') inner.push(renderBlock(l, b, (h - 9) / 2, true));
@@ -302,15 +306,25 @@ function renderTimeline(m: TimelineModel): { svg: string; height: number } {
     if (lane === 'forks') {
       for (const b of m.forkBlocks) inner.push(renderLink(l, b));
       for (const b of m.markers) if (b.lane === 'forks') inner.push(renderLink(l, b));
-      for (const b of m.forkBlocks) (b.a === null ? (gutter += renderBlock(l, b, 6, false)) : inner.push(renderBlock(l, b, 6, false)));
-      for (const b of m.markers) if (b.lane === 'forks') (b.a === null ? (gutter += renderBlock(l, b, 6, true)) : inner.push(renderBlock(l, b, 6, true)));
+      for (const b of m.forkBlocks) {
+        if (b.a === null) gutter += renderBlock(l, b, 6, false);
+        else inner.push(renderBlock(l, b, 6, false));
+      }
+      for (const b of m.markers) {
+        if (b.lane !== 'forks') continue;
+        if (b.a === null) gutter += renderBlock(l, b, 6, true);
+        else inner.push(renderBlock(l, b, 6, true));
+      }
     }
     parts.push(`<g class="plot" clip-path="url(#plot-clip-${lane})">${inner.join('')}</g>`);
-    if (gutter !== '') parts.push(`<g class="gutter"><text class="gutter-label" x="${round(LABEL_W + l.plotW + 4)}" y="${h + 12}">no height</text>${gutter}</g>`);
+    if (gutter !== '')
+      parts.push(`<g class="gutter"><text class="gutter-label" x="${round(LABEL_W + l.plotW + 4)}" y="${h + 12}">no height</text>${gutter}</g>`);
     const top = lane === 'forks' ? LANE_H + LANE_GAP : 10;
     const clip = `<clipPath id="plot-clip-${lane}"><rect class="clip-rect" x="${LABEL_W}" y="${-top}" width="${round(l.plotW)}" height="${h + top + 10}"/></clipPath>`;
     const truncated = m.truncatedLanes.includes(lane) ? ' data-truncated="1"' : '';
-    lanes.push(`<g class="lane" id="lane-${lane}" data-lane="${lane}" data-runs="${m.runs[lane].length}"${truncated} transform="translate(0,${y})">${clip}${parts.join('')}</g>`);
+    lanes.push(
+      `<g class="lane" id="lane-${lane}" data-lane="${lane}" data-runs="${m.runs[lane].length}"${truncated} transform="translate(0,${y})">${clip}${parts.join('')}</g>`,
+    );
     y += h + LANE_GAP;
   }
   const totalH = y + 14;
@@ -329,10 +343,24 @@ function renderTimeline(m: TimelineModel): { svg: string; height: number } {
 }
 
 function verdictChips(s: ReportSummary): string {
-  const order: Verdict[] = ['ok', 'decode-error', 'id-mismatch', 'payload-mismatch', 'unknown-parent', 'bad-linkage', 'descends-from-invalid', 'bad-seal', 'unsupported-version', 'state-mismatch'];
+  const order: Verdict[] = [
+    'ok',
+    'decode-error',
+    'id-mismatch',
+    'payload-mismatch',
+    'unknown-parent',
+    'bad-linkage',
+    'descends-from-invalid',
+    'bad-seal',
+    'unsupported-version',
+    'state-mismatch',
+  ];
   return order
     .filter((v) => (s.verdicts[v] ?? 0) > 0)
-    .map((v) => `<span class="chip" data-verdict="${v}" data-count="${s.verdicts[v]}"><i style="background:${VERDICT_COLORS[v]}"></i>${esc(v)} <b>${count(s.verdicts[v]!)}</b></span>`)
+    .map(
+      (v) =>
+        `<span class="chip" data-verdict="${v}" data-count="${s.verdicts[v]}"><i style="background:${VERDICT_COLORS[v]}"></i>${esc(v)} <b>${count(s.verdicts[v]!)}</b></span>`,
+    )
     .join('');
 }
 
@@ -349,11 +377,31 @@ function renderSummary(m: TimelineModel): string {
     stat('blocks', 'Blocks', count(s.blocks)),
     stat('heights', 'Heights', `${esc(m.lowHeight)} … ${esc(m.highHeight)}`),
     stat('finalized', 'Finalized height', esc(String(s.finalizedHeight))),
-    stat('first-invalid', 'First invalid finalized', fi === null ? 'none' : `${blockLink(fi.id, `height ${fi.height}`)} <span class="verdict-text">${esc(fi.verdict)}</span>`, fi === null ? 'good' : 'bad'),
-    stat('conflicts', 'Finality conflicts', s.finalityConflicts.length === 0 ? 'none' : `${s.finalityConflicts.length}: ${esc(conflicts)}`, s.finalityConflicts.length === 0 ? 'good' : 'bad'),
+    stat(
+      'first-invalid',
+      'First invalid finalized',
+      fi === null ? 'none' : `${blockLink(fi.id, `height ${fi.height}`)} <span class="verdict-text">${esc(fi.verdict)}</span>`,
+      fi === null ? 'good' : 'bad',
+    ),
+    stat(
+      'conflicts',
+      'Finality conflicts',
+      s.finalityConflicts.length === 0 ? 'none' : `${s.finalityConflicts.length}: ${esc(conflicts)}`,
+      s.finalityConflicts.length === 0 ? 'good' : 'bad',
+    ),
     stat('beacons', 'Beacons indexed', count(s.beacons.length)),
     stat('beacon-issues', 'Beacon issues', s.beaconIssues.length === 0 ? 'none' : count(s.beaconIssues.length), s.beaconIssues.length === 0 ? '' : 'warn'),
-    stat('unknown-r', 'R(h) unknown', s.unknownVersionRanges.length === 0 ? 'nowhere' : s.unknownVersionRanges.map((r) => `${r.fromHeight}–${r.toHeight}`).slice(0, 4).join(', ') + (s.unknownVersionRanges.length > 4 ? ' …' : ''), s.unknownVersionRanges.length === 0 ? '' : 'warn'),
+    stat(
+      'unknown-r',
+      'R(h) unknown',
+      s.unknownVersionRanges.length === 0
+        ? 'nowhere'
+        : s.unknownVersionRanges
+            .map((r) => `${r.fromHeight}–${r.toHeight}`)
+            .slice(0, 4)
+            .join(', ') + (s.unknownVersionRanges.length > 4 ? ' …' : ''),
+      s.unknownVersionRanges.length === 0 ? '' : 'warn',
+    ),
   ];
   if (s.versionWarnings.length > 0) stats.push(stat('seal-lag', 'Seal-lag warnings', count(s.versionWarnings.length), 'warn'));
   if (s.unknownServiceEvents > 0) stats.push(stat('unknown-events', 'Unknown service events', count(s.unknownServiceEvents), 'warn'));
@@ -375,7 +423,10 @@ function renderSummary(m: TimelineModel): string {
 }
 
 function renderLegend(): string {
-  const v = (Object.keys(VERDICT_COLORS) as Verdict[]).filter((x) => x !== 'ok').map((x) => `<span><i class="sq" style="background:${VERDICT_COLORS[x]}"></i>${esc(x)}</span>`).join('');
+  const v = (Object.keys(VERDICT_COLORS) as Verdict[])
+    .filter((x) => x !== 'ok')
+    .map((x) => `<span><i class="sq" style="background:${VERDICT_COLORS[x]}"></i>${esc(x)}</span>`)
+    .join('');
   const p = ['staking', 'setup', 'committed'].map((x) => `<span><i class="sq" style="background:${PHASE_COLORS[x]}"></i>${x}</span>`).join('');
   return (
     `<div class="legend" id="legend">${v}<span><i class="sq" style="background:#fff;border:1px solid #555;border-radius:50%"></i>ok, off the finalized chain</span>` +
@@ -392,8 +443,12 @@ function renderInvalidList(m: TimelineModel): string {
       return `<tr class="invalid-row" data-key="${esc(b.key)}"><td>${esc(b.height ?? '—')}</td><td>${esc(d?.view ?? '—')}</td><td>${blockLink(b.key, b.key.length > 20 ? b.key.slice(0, 16) + '…' : b.key)}</td><td><span class="vdot" style="background:${VERDICT_COLORS[b.verdict]}"></span>${esc(b.verdict)}</td><td>${esc(failed)}</td><td>${b.finalized ? 'yes' : ''}</td></tr>`;
     })
     .join('');
-  const more = m.counts.nonOk > m.markers.length ? `<p class="note">Showing ${count(m.markers.length)} of ${count(m.counts.nonOk)} blocks that are not ok.</p>` : '';
-  const body = m.markers.length === 0 ? '<p class="empty">Every block is ok.</p>' : `<div class="scroll"><table id="invalid-list"><thead><tr><th>height</th><th>view</th><th>id</th><th>verdict</th><th>failed checks</th><th>finalized</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  const more =
+    m.counts.nonOk > m.markers.length ? `<p class="note">Showing ${count(m.markers.length)} of ${count(m.counts.nonOk)} blocks that are not ok.</p>` : '';
+  const body =
+    m.markers.length === 0
+      ? '<p class="empty">Every block is ok.</p>'
+      : `<div class="scroll"><table id="invalid-list"><thead><tr><th>height</th><th>view</th><th>id</th><th>verdict</th><th>failed checks</th><th>finalized</th></tr></thead><tbody>${rows}</tbody></table></div>`;
   return `<section id="invalid-section"><h2>Blocks that are not ok (${count(m.counts.nonOk)})</h2>${more}${body}</section>`;
 }
 
@@ -411,9 +466,7 @@ function renderVersionMap(m: TimelineModel): string {
     })
     .join('');
   const more = vm.length > VERSION_MAP_CAP ? `<p class="note">Showing the first ${count(VERSION_MAP_CAP)} of ${count(vm.length)} rows.</p>` : '';
-  return (
-    `<section id="version-map-section"><h2>Version map (finalized chain)</h2>${more}<div class="scroll"><table id="version-map"><thead><tr><th>from height</th><th>to height</th><th>protocol state</th><th>execution</th><th>cadence</th><th>required version</th></tr></thead><tbody>${rows}</tbody></table></div></section>`
-  );
+  return `<section id="version-map-section"><h2>Version map (finalized chain)</h2>${more}<div class="scroll"><table id="version-map"><thead><tr><th>from height</th><th>to height</th><th>protocol state</th><th>execution</th><th>cadence</th><th>required version</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
 
 function renderBeacons(m: TimelineModel): string {
@@ -424,7 +477,10 @@ function renderBeacons(m: TimelineModel): string {
   const cap = 1000;
   const beacons = s.beacons
     .slice(0, cap)
-    .map((b) => `<tr class="beacon-row"><td>${b.sealHeight}</td><td>${b.emittedAtHeight}</td><td>${b.sequence}</td><td>${esc(b.boundaries.map((x) => `${x.version}@${x.blockHeight}`).join(', '))}</td></tr>`)
+    .map(
+      (b) =>
+        `<tr class="beacon-row"><td>${b.sealHeight}</td><td>${b.emittedAtHeight}</td><td>${b.sequence}</td><td>${esc(b.boundaries.map((x) => `${x.version}@${x.blockHeight}`).join(', '))}</td></tr>`,
+    )
     .join('');
   const issues = s.beaconIssues
     .slice(0, cap)
@@ -433,95 +489,26 @@ function renderBeacons(m: TimelineModel): string {
       return `<tr class="beacon-issue-row" data-kind="${esc(i.kind)}"><td>${i.sealHeight}</td><td>${esc(i.kind)}</td><td>${esc(what)}</td></tr>`;
     })
     .join('');
-  const warn = s.versionWarnings.map((w) => `<li>heights ${w.fromHeight}–${w.toHeight}: sealed beacons require ${esc(w.sealBased)}, emitted ones ${esc(w.emissionBased)} (sealing lagged)</li>`).join('');
+  const warn = s.versionWarnings
+    .map(
+      (w) =>
+        `<li>heights ${w.fromHeight}–${w.toHeight}: sealed beacons require ${esc(w.sealBased)}, emitted ones ${esc(w.emissionBased)} (sealing lagged)</li>`,
+    )
+    .join('');
   const retro = s.retroactiveRanges.map((r) => `<li>heights ${r.fromHeight}–${r.toHeight}: ${esc(r.version)} applied retroactively</li>`).join('');
   return (
     `<section id="beacons-section"><h2>Version beacons</h2>` +
-    (beacons === '' ? '' : `<div class="scroll short"><table id="beacons"><thead><tr><th>sealed at</th><th>emitted at</th><th>sequence</th><th>boundaries</th></tr></thead><tbody>${beacons}</tbody></table></div>`) +
-    (issues === '' ? '' : `<h3>Issues</h3><div class="scroll short"><table id="beacon-issues"><thead><tr><th>sealed at</th><th>kind</th><th>detail</th></tr></thead><tbody>${issues}</tbody></table></div>`) +
+    (beacons === ''
+      ? ''
+      : `<div class="scroll short"><table id="beacons"><thead><tr><th>sealed at</th><th>emitted at</th><th>sequence</th><th>boundaries</th></tr></thead><tbody>${beacons}</tbody></table></div>`) +
+    (issues === ''
+      ? ''
+      : `<h3>Issues</h3><div class="scroll short"><table id="beacon-issues"><thead><tr><th>sealed at</th><th>kind</th><th>detail</th></tr></thead><tbody>${issues}</tbody></table></div>`) +
     (warn === '' ? '' : `<h3>Seal-lag warnings</h3><ul>${warn}</ul>`) +
     (retro === '' ? '' : `<h3>Retroactive ranges</h3><ul>${retro}</ul>`) +
     `</section>`
   );
 }
-
-const CSS = `
-*{box-sizing:border-box}
-body{margin:0;font:13px/1.4 "DejaVu Sans",Verdana,Arial,sans-serif;color:#1d1d1f;background:#f6f7f9}
-code,.mono{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:12px}
-a{color:#0b57d0}
-header#summary{background:#fff;border-bottom:1px solid #dde1e6;padding:12px 20px 10px}
-.title-row{display:flex;align-items:baseline;gap:16px;flex-wrap:wrap}
-h1{font-size:19px;margin:0}
-h2{font-size:15px;margin:0 0 8px}
-h3{font-size:13px;margin:12px 0 6px}
-.headline{font-weight:bold;padding:2px 10px;border-radius:10px}
-.headline.good{background:#e3f4e5;color:#1b5e20}.headline.bad{background:#fde3e1;color:#9b1c12}
-.root-line{color:#555;margin:3px 0 8px;word-break:break-all}
-dl.stats{display:flex;flex-wrap:wrap;gap:8px;margin:0}
-.stat{background:#f4f6f8;border:1px solid #e3e6ea;border-radius:6px;padding:5px 10px;min-width:120px}
-.stat dt{font-size:11px;color:#666;text-transform:uppercase;letter-spacing:.03em}
-.stat dd{margin:0;font-weight:bold;font-size:14px}
-.stat.good{border-color:#a5d6a7;background:#f0f9f1}.stat.bad{border-color:#ef9a9a;background:#fdf0ef}.stat.warn{border-color:#ffcc80;background:#fff8ec}
-.verdict-text{font-weight:normal;color:#9b1c12}
-.chips{margin-top:8px;display:flex;flex-wrap:wrap;gap:6px}
-.chip{background:#fff;border:1px solid #dde1e6;border-radius:12px;padding:1px 9px;font-size:12px}
-.chip i,.legend i.sq,.vdot{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}
-.notes{margin:8px 0 0;padding-left:18px;color:#8a5300}
-main{padding:10px 20px 30px}
-section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:10px 14px;margin-bottom:12px}
-#timeline-section{position:relative}
-#controls{display:flex;align-items:center;gap:6px;flex-wrap:wrap;margin-bottom:6px}
-#controls button{font:inherit;padding:2px 10px;border:1px solid #b8bec6;border-radius:4px;background:#fff;cursor:pointer}
-#controls button:hover{background:#eef2f7}
-#controls input{font:inherit;width:120px;padding:2px 4px;border:1px solid #b8bec6;border-radius:4px}
-#view-readout{color:#555;margin-left:8px}
-#timeline{display:block;width:100%;user-select:none;cursor:grab;touch-action:none}
-#timeline.dragging{cursor:grabbing}
-.lane-bg{fill:#f4f6f9;fill-opacity:.75}
-.lane-label{font-size:12px;font-weight:bold;fill:#333}
-.run{stroke:#fff;stroke-width:.6}
-.run.source-retroactive{stroke:#333;stroke-dasharray:3 2;stroke-width:1}
-.run-label{font-size:11px;fill:#1d1d1f;text-anchor:middle;pointer-events:none}
-.lane[data-lane=chain] .run-label,.lane[data-lane=forks] .run-label{display:none}
-.tick line{stroke:#d5d9de;stroke-width:1}
-.tick text{font-size:10px;fill:#666;text-anchor:middle}
-.invalid-marker{stroke:#1d1d1f;stroke-width:.8;cursor:pointer}
-.fork-block{stroke:#444;stroke-width:1;cursor:pointer}
-.invalid-marker.finalized,.fork-block.finalized{stroke-width:2}
-.invalid-marker:hover,.fork-block:hover{stroke:#0b57d0;stroke-width:2}
-.selected{stroke:#0b57d0 !important;stroke-width:3 !important}
-.extension-marker path{fill:#b30000}.extension-marker line{stroke:#b30000;stroke-width:1.5;stroke-dasharray:2 2}
-.beacon-marker path{fill:#1d4ed8}
-.conflict-marker line{stroke:#9b1c12;stroke-width:2}.conflict-marker path{fill:#9b1c12}
-.beacon-marker,.conflict-marker,.extension-marker{cursor:default}
-.fork-link{stroke:#8a8f98;stroke-width:1.2;fill:none}
-#timeline.dense .fork-link{display:none}
-.gutter-label{font-size:10px;fill:#777}
-.legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:11.5px;color:#444;margin-top:6px}
-.legend i.sq.fallback{background:repeating-linear-gradient(45deg,#fcbba1 0 4px,#f08070 4px 7px)}
-.legend i.tri{display:inline-block;width:0;height:0;border-left:5px solid transparent;border-right:5px solid transparent;border-bottom:8px solid #b30000;margin-right:5px}
-.legend i.tri.down{border-bottom:0;border-top:8px solid #1d4ed8}
-#details{position:fixed;top:12px;right:12px;width:440px;max-height:calc(100vh - 24px);overflow:auto;background:#fff;border:1px solid #9aa4b0;border-radius:8px;box-shadow:0 8px 28px rgba(0,0,0,.22);padding:12px 14px;z-index:10}
-#details[hidden]{display:none}
-#details .dhead{display:flex;justify-content:space-between;align-items:center;margin-bottom:6px}
-#details h2{margin:0}
-#details-close{font:inherit;border:1px solid #b8bec6;background:#fff;border-radius:4px;cursor:pointer;padding:0 8px}
-#details dl{display:grid;grid-template-columns:130px 1fr;gap:3px 10px;margin:0}
-#details dt{color:#666}
-#details dd{margin:0;overflow-wrap:anywhere}
-#details dd.mono{word-break:break-all}
-#details .verdict-badge{display:inline-block;color:#fff;border-radius:4px;padding:0 6px;font-weight:bold}
-#details ul{margin:2px 0;padding-left:18px}
-#details table{margin-top:4px}
-table{border-collapse:collapse;width:100%;font-size:12px}
-th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #eceff2;vertical-align:top}
-th{background:#f4f6f8;position:sticky;top:0}
-tr.version-row{cursor:pointer}tr.version-row:hover,tr.invalid-row:hover{background:#eef4ff}
-.scroll{max-height:320px;overflow:auto}.scroll.short{max-height:220px}
-.note{color:#8a5300;margin:4px 0}.empty{color:#666;margin:4px 0}
-footer{color:#888;font-size:11px;padding:0 20px 20px}
-`;
 
 /** The whole page for a model. Deterministic: the same model gives the same bytes. */
 export function renderHtml(m: TimelineModel): string {
@@ -539,8 +526,7 @@ export function renderHtml(m: TimelineModel): string {
     `<button type="button" id="zoom-out" title="zoom out">−</button><button type="button" id="zoom-reset" title="whole spork (or double-click)">reset</button>` +
     `<label>from <input id="range-from" inputmode="numeric" value="${esc(m.lowHeight)}"></label><label>to <input id="range-to" inputmode="numeric" value="${esc(m.highHeight)}"></label>` +
     `<button type="button" id="range-apply">show</button><span id="view-readout">heights ${esc(m.lowHeight)} – ${esc(m.highHeight)}</span></div>`;
-  const details =
-    `<aside id="details" hidden aria-live="polite"><div class="dhead"><h2>Block</h2><button type="button" id="details-close" title="close">×</button></div><div id="details-body"></div></aside>`;
+  const details = `<aside id="details" hidden aria-live="polite"><div class="dhead"><h2>Block</h2><button type="button" id="details-close" title="close">×</button></div><div id="details-body"></div></aside>`;
   return (
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">` +
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">` +

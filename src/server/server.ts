@@ -53,7 +53,11 @@ export interface RunningServer {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -74,7 +78,11 @@ export class Api {
   private readonly cache: Lru<string, Answer> | null;
   private cacheGeneration = -1;
 
-  constructor(readonly query: StoreQuery, cacheEntries = 8192, private readonly onError: (e: unknown, url: string) => void = defaultOnError) {
+  constructor(
+    readonly query: StoreQuery,
+    cacheEntries = 8192,
+    private readonly onError: (e: unknown, url: string) => void = defaultOnError,
+  ) {
     this.cache = cacheEntries > 0 ? new Lru(cacheEntries) : null;
   }
 
@@ -116,7 +124,10 @@ export class Api {
     const rawPath = q < 0 ? url : url.slice(0, q);
     const params = parseQuery(q < 0 ? '' : url.slice(q + 1));
     if (!rawPath.startsWith('/')) throw new HttpError(400, `request target ${clip(url)} is not an origin-form path`);
-    const segments = rawPath.split('/').slice(1).map((s) => decodeURIComponent(s));
+    const segments = rawPath
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
     while (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
     const [head, a, b, ...rest] = segments;
     const none = (allowed: string[] = []) => onlyParams(params, allowed);
@@ -156,7 +167,10 @@ export class Api {
             const height = parseHeight(a);
             const ids = this.query.resolve({ kind: 'height', height }, true);
             const blocks = ids.map((id) => this.query.inspect(id));
-            return ok({ height, blocks }, blocks.every((x) => x.evaluated));
+            return ok(
+              { height, blocks },
+              blocks.every((x) => x.evaluated),
+            );
           }
           break;
         case 'versions':
@@ -170,7 +184,7 @@ export class Api {
           if (a === undefined) {
             none(['binary', 'supports', 'overrides', 'from', 'to']);
             const binary = params.get('binary');
-            if (binary === undefined || binary === '') throw new QueryInputError('parameter binary is required (the binary\'s version, e.g. binary=0.38.1)');
+            if (binary === undefined || binary === '') throw new QueryInputError("parameter binary is required (the binary's version, e.g. binary=0.38.1)");
             const p: BootstrapParams = {
               binary,
               supports: params.has('supports') ? parseList(params.get('supports')!) : null,
@@ -231,7 +245,9 @@ function parseQuery(s: string): Map<string, string> {
 function onlyParams(params: Map<string, string>, allowed: string[]): void {
   for (const k of params.keys()) {
     if (!allowed.includes(k)) {
-      throw new QueryInputError(allowed.length === 0 ? `unknown parameter ${clip(k)} (this route takes none)` : `unknown parameter ${clip(k)} (allowed: ${allowed.join(', ')})`);
+      throw new QueryInputError(
+        allowed.length === 0 ? `unknown parameter ${clip(k)} (this route takes none)` : `unknown parameter ${clip(k)} (allowed: ${allowed.join(', ')})`,
+      );
     }
   }
 }
@@ -248,35 +264,41 @@ export async function startServer(store: BlockStore, opts: ServerOptions = {}): 
     common['Access-Control-Allow-Origin'] = opts.corsOrigin;
     if (opts.corsOrigin !== '*') common.Vary = 'Origin';
   }
-  const server = createServer({
-    keepAliveTimeout: Math.min(5000, idleTimeout),
-    headersTimeout,
-    requestTimeout: headersTimeout + 5000,
-    // how often header and request timeouts are checked (Node's default is 30 s)
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)),
-  }, (req: IncomingMessage, res: ServerResponse) => {
-    req.on('error', () => {});
-    res.on('error', () => {});
-    const done = connections.busy(req.socket);
-    res.on('close', done);
-    const a = api.handle(req.method, req.url);
-    const headers: Record<string, string | number> = {
-      'Content-Type': JSON_TYPE,
-      'Content-Length': a.body.length,
-      'Cache-Control': 'no-store',
-      ...common,
-      ...(a as { headers?: Record<string, string> }).headers,
-    };
-    res.writeHead(a.status, headers);
-    res.end(req.method === 'HEAD' ? undefined : a.body);
-  });
+  const server = createServer(
+    {
+      keepAliveTimeout: Math.min(5000, idleTimeout),
+      headersTimeout,
+      requestTimeout: headersTimeout + 5000,
+      // how often header and request timeouts are checked (Node's default is 30 s)
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)),
+    },
+    (req: IncomingMessage, res: ServerResponse) => {
+      req.on('error', () => {});
+      res.on('error', () => {});
+      const done = connections.busy(req.socket);
+      res.on('close', done);
+      const a = api.handle(req.method, req.url);
+      const headers: Record<string, string | number> = {
+        'Content-Type': JSON_TYPE,
+        'Content-Length': a.body.length,
+        'Cache-Control': 'no-store',
+        ...common,
+        ...(a as { headers?: Record<string, string> }).headers,
+      };
+      res.writeHead(a.status, headers);
+      res.end(req.method === 'HEAD' ? undefined : a.body);
+    },
+  );
   const connections = new Connections(opts.maxConnections ?? SERVER_DEFAULTS.maxConnections, idleTimeout);
   server.on('connection', (socket: Socket) => connections.add(socket));
   // CONNECT is not a request node:http hands to the handler: without a listener the socket is dropped.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     const body = errorBody('method CONNECT not allowed (GET or HEAD)');
     socket.on('error', () => {});
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${body.length}\r\n${rawHeaders(common)}Connection: close\r\n\r\n${body.toString()}`, () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${body.length}\r\n${rawHeaders(common)}Connection: close\r\n\r\n${body.toString()}`,
+      () => socket.destroy(),
+    );
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     // a request that timed out waiting for its headers gets 408, anything unparsable 400
@@ -284,7 +306,10 @@ export async function startServer(store: BlockStore, opts: ServerOptions = {}): 
     const body = timedOut ? '{"error":"request timeout"}\r\n' : '{"error":"bad request"}\r\n';
     // destroyed once written: a client that does not read would keep a half-closed socket open
     if (socket.writable) {
-      socket.end(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n${rawHeaders(common)}Connection: close\r\n\r\n${body}`, () => socket.destroy());
+      socket.end(
+        `HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n${rawHeaders(common)}Connection: close\r\n\r\n${body}`,
+        () => socket.destroy(),
+      );
     } else socket.destroy();
   });
   const host = opts.host ?? '127.0.0.1';
@@ -316,7 +341,9 @@ export async function startServer(store: BlockStore, opts: ServerOptions = {}): 
 }
 
 function rawHeaders(h: Record<string, string>): string {
-  return Object.entries(h).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return Object.entries(h)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
 }
 
 /**
@@ -329,7 +356,10 @@ class Connections {
   private readonly open = new Set<Socket>();
   private readonly active = new Map<Socket, number>();
 
-  constructor(private readonly max: number, private readonly idleMs: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly idleMs: number,
+  ) {}
 
   add(socket: Socket): void {
     socket.on('error', () => {});

@@ -139,7 +139,10 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
 
     const commit = (done = false) => {
       const next: ImportProgress = { ...p, offset: lastOffset, record: lastRecord, digest: content.copy().digest('hex'), done };
-      writer.commit([[key, next], ['recordCount', p.base + lastRecord - 1]]);
+      writer.commit([
+        [key, next],
+        ['recordCount', p.base + lastRecord - 1],
+      ]);
       Object.assign(p, next);
       opts.afterCommit?.(p.record - 1);
     };

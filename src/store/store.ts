@@ -69,7 +69,10 @@ export class BlockStore implements StoreDbs {
   temporary = false;
   private writeFailure: CliError | null = null;
 
-  private constructor(readonly dir: string, readonly readOnly: boolean) {
+  private constructor(
+    readonly dir: string,
+    readonly readOnly: boolean,
+  ) {
     this.activity = { what: `the store ${dir}`, kept: () => this.committedSummary() };
     this.env = openEnv(dir, {
       path: dir,
@@ -96,7 +99,10 @@ export class BlockStore implements StoreDbs {
     // msgpackr records (shared structures): every result has the same shape, so its keys are
     // stored once instead of in each of millions of values (smaller, faster both ways).
     self.results = this.env.openDB({
-      name: 'results', encoding: 'msgpack', keyEncoding: 'binary', sharedStructuresKey: RESULT_STRUCTURES,
+      name: 'results',
+      encoding: 'msgpack',
+      keyEncoding: 'binary',
+      sharedStructuresKey: RESULT_STRUCTURES,
     } as any);
     self.states = this.env.openDB({ name: 'states', ...packed });
     self.meta = this.env.openDB({ name: 'meta', encoding: 'msgpack', useRecords: false } as any);

@@ -31,7 +31,10 @@ export class RecordWriter {
   /** Records staged or committed by this writer that do not decode into the model. */
   decodeErrors = 0;
 
-  constructor(private readonly store: BlockStore, root: RootSnapshot) {
+  constructor(
+    private readonly store: BlockStore,
+    root: RootSnapshot,
+  ) {
     this.rootId = Buffer.from(headerId(root.rootBlock.header));
     this.rootBlockBytes = encodeToBytes(root.rootBlock, S.Block);
   }

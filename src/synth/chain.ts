@@ -15,9 +15,7 @@
 //  - payloadHash, id = headerId.
 // Branches are small (queues of a few entries), so forks clone them cheaply; nothing grows
 // with the length of the chain.
-import type {
-  BlockRecord, Chunk, Guarantee, Header, Id, Payload, ReceiptStub, Result, Seal, ServiceEvent, TimeoutCertificate,
-} from '../model/types.js';
+import type { BlockRecord, Chunk, Guarantee, Header, Id, Payload, ReceiptStub, Result, Seal, ServiceEvent, TimeoutCertificate } from '../model/types.js';
 import { guaranteeId, headerId, receiptStubId, resultId, sealId } from '../model/ids.js';
 import { toHex } from '../model/bytes.js';
 import { evolve } from '../protocol/evolve.js';
@@ -81,8 +79,17 @@ export class Branch {
 
   clone(): Branch {
     return new Branch(
-      this.tipId, this.tipHeight, this.tipView, this.tipTimestamp, this.snap, this.lastSealed,
-      this.unexecuted.slice(), this.unsealed.slice(), this.lastResultId, this.lastEndState, this.recent.slice(),
+      this.tipId,
+      this.tipHeight,
+      this.tipView,
+      this.tipTimestamp,
+      this.snap,
+      this.lastSealed,
+      this.unexecuted.slice(),
+      this.unsealed.slice(),
+      this.lastResultId,
+      this.lastEndState,
+      this.recent.slice(),
       this.reservedView,
     );
   }
@@ -129,7 +136,10 @@ export class BlockBuilder {
   private committeeKey2: unknown = null;
   private committee: Committee | null = null;
 
-  constructor(readonly params: ChainParams, private readonly rng: Rng) {
+  constructor(
+    readonly params: ChainParams,
+    private readonly rng: Rng,
+  ) {
     this.pool = new BytePool(rng.fork('pool'), 1 << 18);
   }
 

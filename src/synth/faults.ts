@@ -37,7 +37,13 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
  * they are placed: the two that a fault further down the chain would hide come first.
  */
 export const FLOW_FAULT_KINDS: readonly FaultKind[] = [
-  'state-mismatch', 'bad-seal', 'decode-error', 'id-mismatch', 'payload-mismatch', 'unknown-parent', 'bad-linkage',
+  'state-mismatch',
+  'bad-seal',
+  'decode-error',
+  'id-mismatch',
+  'payload-mismatch',
+  'unknown-parent',
+  'bad-linkage',
 ];
 
 /**
@@ -59,7 +65,10 @@ export interface FaultRequest {
 /** Parses `KIND[:COUNT],...` (`all[:COUNT]` = every kind). Throws on an unknown kind or a bad count. */
 export function parseFaults(spec: string): FaultRequest[] {
   const out = new Map<FaultKind, number>();
-  for (const part of spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     const m = /^([a-z-]+)(?::(\d+))?$/.exec(part);
     if (!m) throw new Error(`--faults: cannot parse ${JSON.stringify(part)} (expected KIND[:COUNT])`);
     const count = m[2] === undefined ? 1 : Number(m[2]);
@@ -176,11 +185,14 @@ function breakBlock(kind: FaultKind, index: number, br: Branch, ctx: FaultContex
     badCommit = { type: 'commit', event: commit };
   }
   let given = false;
-  const events = badCommit === null ? undefined : () => {
-    if (given) return [];
-    given = true;
-    return [badCommit!];
-  };
+  const events =
+    badCommit === null
+      ? undefined
+      : () => {
+          if (given) return [];
+          given = true;
+          return [badCommit!];
+        };
   const built = builder.build(br, { view, ...SEAL_ALL, finalized: flow, events });
   const rec = built.record;
   const h = rec.header;
@@ -359,7 +371,11 @@ export function injectFault(kind: FaultKind, index: number, main: Branch, ctx: F
  * the id it claims. The caller adds the next main block to `entry.children`.
  */
 export function injectMainFault(
-  kind: FaultKind, index: number, main: Branch, ctx: FaultContext, expectedVerdict: string,
+  kind: FaultKind,
+  index: number,
+  main: Branch,
+  ctx: FaultContext,
+  expectedVerdict: string,
 ): { block: FaultBlock; entry: FaultManifestEntry } {
   if (!FLOW_FAULT_KINDS.includes(kind)) throw new RangeError(`faults: ${kind} cannot replace a main-chain block`);
   const b = breakBlock(kind, index, main, ctx, true);
@@ -444,4 +460,3 @@ function unsupportedVersion(main: Branch, ctx: FaultContext): { blocks: FaultBlo
     return { blocks, entry };
   }
 }
-

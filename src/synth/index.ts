@@ -187,7 +187,8 @@ const FLOW_ROOT = { chainId: 'flow-mainnet', height: 137_390_146, view: 160_000_
 
 function resolveProfile(p: unknown): SynthProfile {
   if (p === undefined) return 'spec';
-  if (!(SYNTH_PROFILES as readonly unknown[]).includes(p)) throw new RangeError(`profile must be one of ${SYNTH_PROFILES.join(', ')}, got ${JSON.stringify(p)}`);
+  if (!(SYNTH_PROFILES as readonly unknown[]).includes(p))
+    throw new RangeError(`profile must be one of ${SYNTH_PROFILES.join(', ')}, got ${JSON.stringify(p)}`);
   return p as SynthProfile;
 }
 
@@ -195,10 +196,13 @@ function resolveProfile(p: unknown): SynthProfile {
 function refuseForFlow(opts: SynthOptions, faults: FaultRequest[]): void {
   const why = 'an Access node serves finalized blocks only, one per height (ACCESS 6.1)';
   if ((opts.forkEvery ?? 0) > 0) throw new RangeError(`profile flow: forkEvery (--fork-every) must be 0, got ${opts.forkEvery}: ${why}`);
-  if ((opts.unfinalizedTail ?? 0) > 0) throw new RangeError(`profile flow: unfinalizedTail (--unfinalized-tail) must be 0, got ${opts.unfinalizedTail}: ${why}`);
+  if ((opts.unfinalizedTail ?? 0) > 0)
+    throw new RangeError(`profile flow: unfinalizedTail (--unfinalized-tail) must be 0, got ${opts.unfinalizedTail}: ${why}`);
   const bad = faults.filter((f) => !FLOW_FAULT_KINDS.includes(f.kind)).map((f) => f.kind);
   if (bad.length > 0)
-    throw new RangeError(`profile flow: fault kind ${bad.join(', ')} cannot come from a flow-go node (it needs a KV store above v2); supported: ${FLOW_FAULT_KINDS.join(', ')}`);
+    throw new RangeError(
+      `profile flow: fault kind ${bad.join(', ')} cannot come from a flow-go node (it needs a KV store above v2); supported: ${FLOW_FAULT_KINDS.join(', ')}`,
+    );
 }
 
 export function resolveOptions(opts: SynthOptions = {}): ResolvedOptions {
@@ -365,7 +369,8 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
     };
     let view = sideView();
     summary.forks++;
-    if (!spec.random) story.milestones.push({ height: forkBase + 1, view, what: `abandoned fork of ${spec.length} block(s) off height ${forkBase}: ${spec.label}` });
+    if (!spec.random)
+      story.milestones.push({ height: forkBase + 1, view, what: `abandoned fork of ${spec.length} block(s) off height ${forkBase}: ${spec.label}` });
     for (let k = 0; k < spec.length; k++) {
       if (spec.jump !== undefined && spec.jump.index === k) view = Math.max(view, spec.jump.view);
       else if (k > 0 && sideRng.chance(0.15)) view += sideRng.range(1, 2);
@@ -429,9 +434,10 @@ export async function synthesize(opts: SynthOptions, sink: SynthSink): Promise<S
     for (const spec of story.takeForks()) await buildFork(spec);
     if (o.forkEvery > 0 && sideRng.chance(1 / o.forkEvery)) {
       const length = sideRng.range(1, 4);
-      const own: ServiceEvent[] | undefined = length >= 4 && sideRng.chance(0.5)
-        ? [{ type: 'set-epoch-extension-view-count', event: { value: Number(main.snap.kv.epochExtensionViewCount) + 7 } }]
-        : undefined;
+      const own: ServiceEvent[] | undefined =
+        length >= 4 && sideRng.chance(0.5)
+          ? [{ type: 'set-epoch-extension-view-count', event: { value: Number(main.snap.kv.epochExtensionViewCount) + 7 } }]
+          : undefined;
       await buildFork({ label: own ? 'random fork with its own event' : 'random fork', length, ownEvents: own, random: true });
     }
 

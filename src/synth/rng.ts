@@ -113,7 +113,10 @@ function rotl(x: number, k: number): number {
 export class BytePool {
   private readonly pool: Uint8Array;
 
-  constructor(private readonly rng: Rng, size = 1 << 16) {
+  constructor(
+    private readonly rng: Rng,
+    size = 1 << 16,
+  ) {
     this.pool = rng.bytes(size);
   }
 

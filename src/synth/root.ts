@@ -65,10 +65,19 @@ function bootstrapResult(rootId: Id, finalState: Id, serviceEvents: ServiceEvent
   return {
     previousResultId: ZERO,
     blockId: rootId,
-    chunks: [{
-      collectionIndex: 0, startState: ZERO, eventCollection: ZERO, serviceEventCount: 0, blockId: ZERO,
-      totalComputationUsed: 0, numberOfTransactions: 0, index: 0, endState: finalState,
-    }],
+    chunks: [
+      {
+        collectionIndex: 0,
+        startState: ZERO,
+        eventCollection: ZERO,
+        serviceEventCount: 0,
+        blockId: ZERO,
+        totalComputationUsed: 0,
+        numberOfTransactions: 0,
+        index: 0,
+        endState: finalState,
+      },
+    ],
     serviceEvents,
     executionDataId: ZERO,
   };
@@ -81,13 +90,17 @@ export function buildRoot(p: StoryParams, rng: Rng): RootBundle {
   const firstView = Math.max(0, p.rootView - Math.floor(p.epochViews / 10));
   const finalView = firstView + p.epochViews - 1;
   const avgMs = (p.msPerView[0] + p.msPerView[1]) / 2;
-  const setup = makeSetup(roster, {
-    counter: p.epochCounter,
-    firstView,
-    finalView,
-    targetEndTime: Math.round((p.rootTimestamp + (finalView - p.rootView) * avgMs) / 1000),
-    secondsPerView: avgMs / 1000,
-  }, rng);
+  const setup = makeSetup(
+    roster,
+    {
+      counter: p.epochCounter,
+      firstView,
+      finalView,
+      targetEndTime: Math.round((p.rootTimestamp + (finalView - p.rootView) * avgMs) / 1000),
+      secondsPerView: avgMs / 1000,
+    },
+    rng,
+  );
   const commit = makeCommit(setup, rng, flow);
   const epochState: EpochState = {
     previous: null,
@@ -108,7 +121,12 @@ export function buildRoot(p: StoryParams, rng: Rng): RootBundle {
     finalizationSafetyThreshold: p.t,
   };
   const snap = makeSnapshot(kv, epochState, {
-    previousSetup: null, previousCommit: null, currentSetup: setup, currentCommit: commit, nextSetup: null, nextCommit: null,
+    previousSetup: null,
+    previousCommit: null,
+    currentSetup: setup,
+    currentCommit: commit,
+    nextSetup: null,
+    nextCommit: null,
   });
   const payload = { guarantees: [], seals: [], receipts: [], results: [], protocolStateId: snap.kvId };
   const header = {
@@ -127,17 +145,31 @@ export function buildRoot(p: StoryParams, rng: Rng): RootBundle {
   };
   const rootId = headerId(header);
   const finalState = rng.bytes(32);
-  const rootEvents: ServiceEvent[] = [{ type: 'setup', event: setup }, { type: 'commit', event: commit }];
-  const rootResult: Result = flow ? bootstrapResult(rootId, finalState, rootEvents) : {
-    previousResultId: ZERO,
-    blockId: rootId,
-    chunks: [{
-      collectionIndex: 0, startState: rng.bytes(32), eventCollection: EMPTY_ROOT, serviceEventCount: 2, blockId: rootId,
-      totalComputationUsed: 0, numberOfTransactions: 1, index: 0, endState: finalState,
-    }],
-    serviceEvents: rootEvents,
-    executionDataId: rng.bytes(32),
-  };
+  const rootEvents: ServiceEvent[] = [
+    { type: 'setup', event: setup },
+    { type: 'commit', event: commit },
+  ];
+  const rootResult: Result = flow
+    ? bootstrapResult(rootId, finalState, rootEvents)
+    : {
+        previousResultId: ZERO,
+        blockId: rootId,
+        chunks: [
+          {
+            collectionIndex: 0,
+            startState: rng.bytes(32),
+            eventCollection: EMPTY_ROOT,
+            serviceEventCount: 2,
+            blockId: rootId,
+            totalComputationUsed: 0,
+            numberOfTransactions: 1,
+            index: 0,
+            endState: finalState,
+          },
+        ],
+        serviceEvents: rootEvents,
+        executionDataId: rng.bytes(32),
+      };
   const rid = resultId(rootResult);
   const root: RootSnapshot = {
     rootBlock: { header, payload },
@@ -147,10 +179,12 @@ export function buildRoot(p: StoryParams, rng: Rng): RootBundle {
     epochState,
     epochEvents: snap.events,
     // a bootstrapped spork root carries no beacon, and its spork id is the root block id (ACCESS 5.2)
-    versionBeacon: flow ? null : {
-      beacon: { boundaries: [{ blockHeight: Math.max(0, p.rootHeight - 20_000), version: BEACON_VERSIONS.spec.root }], sequence: ROOT_BEACON_SEQUENCE },
-      sealHeight: Math.max(0, p.rootHeight - 19_990),
-    },
+    versionBeacon: flow
+      ? null
+      : {
+          beacon: { boundaries: [{ blockHeight: Math.max(0, p.rootHeight - 20_000), version: BEACON_VERSIONS.spec.root }], sequence: ROOT_BEACON_SEQUENCE },
+          sealHeight: Math.max(0, p.rootHeight - 19_990),
+        },
     params: { chainId: p.chainId, sporkId: flow ? rootId : rng.bytes(32), sporkRootHeight: p.rootHeight, sporkRootView: p.rootView },
   };
   const main = new Branch(rootId, p.rootHeight, p.rootView, p.rootTimestamp, snap, p.rootHeight, [], [], rid, finalState, [rootId], p.rootView);

@@ -66,7 +66,11 @@ export class Storyline {
   private beaconSeq = ROOT_BEACON_SEQUENCE;
   private upgradeView = 0;
 
-  constructor(private readonly p: StoryParams, private readonly rng: Rng, roster: Roster) {
+  constructor(
+    private readonly p: StoryParams,
+    private readonly rng: Rng,
+    roster: Roster,
+  ) {
     this.roster = roster;
     if (p.storyline && p.profile === 'flow') this.defineFlowActs();
     else if (p.storyline) this.defineSpecActs();
@@ -117,13 +121,17 @@ export class Storyline {
   private newSetup(main: Branch, counter: number, firstView: number, finalView: number): EpochSetup {
     this.roster = nextRoster(this.roster, this.ejectedAll, this.rng, this.p.clusters);
     const avg = this.avgMs();
-    return makeSetup(this.roster, {
-      counter,
-      firstView,
-      finalView,
-      targetEndTime: Math.round((main.tipTimestamp + (finalView - main.tipView) * avg) / 1000),
-      secondsPerView: avg / 1000,
-    }, this.rng);
+    return makeSetup(
+      this.roster,
+      {
+        counter,
+        firstView,
+        finalView,
+        targetEndTime: Math.round((main.tipTimestamp + (finalView - main.tipView) * avg) / 1000),
+        secondsPerView: avg / 1000,
+      },
+      this.rng,
+    );
   }
 
   private commitFor(setup: EpochSetup): EpochCommit {
@@ -297,7 +305,13 @@ export class Storyline {
         length: 6,
         ownEvents: [
           { type: 'protocol-state-version-upgrade', event: { newProtocolStateVersion: 3, activeView: view + 6 + t + M } },
-          this.beacon([[past, '0.40.0'], [H(0.25), '0.40.9']], 900),
+          this.beacon(
+            [
+              [past, '0.40.0'],
+              [H(0.25), '0.40.9'],
+            ],
+            900,
+          ),
         ],
       });
       return true;
@@ -334,8 +348,15 @@ export class Storyline {
     this.act('v3-updates', 0.26, (main, _h, view) => {
       if (main.snap.kv.version < 3) return false;
       const metering: MeteringParams = {
-        effortWeights: [[12, 3], [1, 100], [7, 250]],
-        memoryWeights: [[2, 20], [5, 8]],
+        effortWeights: [
+          [12, 3],
+          [1, 100],
+          [7, 250],
+        ],
+        memoryWeights: [
+          [2, 20],
+          [5, 8],
+        ],
         memoryLimit: 2 ** 33,
       };
       this.emit(
@@ -351,7 +372,13 @@ export class Storyline {
         label: 'fork carrying its own beacon and component version',
         length: 5,
         ownEvents: [
-          this.beacon([[past, '0.40.0'], [H(0.4), '0.50.0']], 901),
+          this.beacon(
+            [
+              [past, '0.40.0'],
+              [H(0.4), '0.50.0'],
+            ],
+            901,
+          ),
           { type: 'set-cadence-component-version', event: { version: { major: 2, minor: 0 }, activationView: view + 5 + t + M } },
         ],
       });
@@ -359,7 +386,15 @@ export class Storyline {
     });
     this.act('invalid-beacon', 0.45, () => {
       // versions decrease: invalid, ignored by the index (sequence not consumed)
-      this.emit(this.beacon([[H(0.36), '0.41.0'], [H(0.6), '0.40.5']], this.beaconSeq + 1));
+      this.emit(
+        this.beacon(
+          [
+            [H(0.36), '0.41.0'],
+            [H(0.6), '0.40.5'],
+          ],
+          this.beaconSeq + 1,
+        ),
+      );
       return true;
     });
     this.act('component-update', 0.5, (main, _h, view) => {
@@ -380,7 +415,17 @@ export class Storyline {
       const big: U64 = U64_MAX - 1n;
       this.emit({
         type: 'set-execution-metering-parameters',
-        event: { params: { effortWeights: [[1, 120], [3, 40]], memoryWeights: [], memoryLimit: big }, activationView: view + t + M },
+        event: {
+          params: {
+            effortWeights: [
+              [1, 120],
+              [3, 40],
+            ],
+            memoryWeights: [],
+            memoryLimit: big,
+          },
+          activationView: view + t + M,
+        },
       });
       return true;
     });
@@ -416,12 +461,25 @@ export class Storyline {
         return true;
       });
     if (which === 'early') {
-      once('beacon-1', 0.03, () => [[past, v.root], [H(0.3), v.first]]);
-      once('beacon-2-moves-boundary', 0.18, () => [[past, v.root], [H(0.36), v.first], [H(0.8), v.rc]]);
+      once('beacon-1', 0.03, () => [
+        [past, v.root],
+        [H(0.3), v.first],
+      ]);
+      once('beacon-2-moves-boundary', 0.18, () => [
+        [past, v.root],
+        [H(0.36), v.first],
+        [H(0.8), v.rc],
+      ]);
     } else if (which === 'middle') {
-      once('beacon-3', 0.5, () => [[H(0.36), v.first], [H(0.8), v.second]]);
+      once('beacon-3', 0.5, () => [
+        [H(0.36), v.first],
+        [H(0.8), v.second],
+      ]);
     } else {
-      once('beacon-4', 0.85, () => [[H(0.8), v.second], [H(0.97), v.third]]);
+      once('beacon-4', 0.85, () => [
+        [H(0.8), v.second],
+        [H(0.97), v.third],
+      ]);
     }
   }
 
@@ -451,26 +509,28 @@ export class Storyline {
 
   /** Ejects an access node in the committed phase (outside fallback). */
   private ejectInCommittedAct(): void {
-    this.act('eject-in-committed-phase', 0.7, (main) => {
-      if (phase(main.snap.epoch) !== 'committed' || main.snap.epoch.fallbackTriggered) return false;
-      const victim = this.pickLive(main, Role.access);
-      if (victim === null) return true;
-      this.ejectedAll.add(toHex(victim));
-      this.emit({ type: 'eject-node', event: { nodeId: victim } });
-      return true;
-    }, 0.95);
+    this.act(
+      'eject-in-committed-phase',
+      0.7,
+      (main) => {
+        if (phase(main.snap.epoch) !== 'committed' || main.snap.epoch.fallbackTriggered) return false;
+        const victim = this.pickLive(main, Role.access);
+        if (victim === null) return true;
+        this.ejectedAll.add(toHex(victim));
+        this.emit({ type: 'eject-node', event: { nodeId: victim } });
+        return true;
+      },
+      0.95,
+    );
   }
 
   /** A node of `role` in the current epoch that is not ejected (and stays in later rosters). */
   private pickLive(main: Branch, role: number): Id | null {
     const s = main.snap;
     const ejected = new Set(s.epoch.current.identities.filter((i) => i.ejected).map((i) => toHex(i.nodeId)));
-    const live = s.events.currentSetup.participants.filter(
-      (x) => x.role === role && !ejected.has(toHex(x.nodeId)) && !this.ejectedAll.has(toHex(x.nodeId)),
-    );
+    const live = s.events.currentSetup.participants.filter((x) => x.role === role && !ejected.has(toHex(x.nodeId)) && !this.ejectedAll.has(toHex(x.nodeId)));
     const sameRole = this.roster.participants.filter((x) => x.role === role && !this.ejectedAll.has(toHex(x.nodeId)));
     if (live.length === 0 || sameRole.length < 3) return null;
     return this.rng.pick(live).nodeId;
   }
 }
-

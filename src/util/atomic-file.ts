@@ -74,7 +74,12 @@ export class AtomicFile {
   private fd: number | null;
   private readonly entry: Pending;
 
-  private constructor(readonly path: string, label: FileLabel, fd: number, temp: string) {
+  private constructor(
+    readonly path: string,
+    label: FileLabel,
+    fd: number,
+    temp: string,
+  ) {
     this.fd = fd;
     this.entry = { ...label, temp };
     pending.add(this.entry);

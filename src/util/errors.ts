@@ -49,7 +49,12 @@ export class EnvironmentError extends CliError {
 /** A write failed for lack of space (or the device failed); says what was kept. */
 export class NoSpaceError extends EnvironmentError {
   /** `where`: a path on the filesystem written to (tells a full disk from a failing device on EIO). */
-  constructor(readonly what: string, readonly kept: string, cause?: unknown, where?: string) {
+  constructor(
+    readonly what: string,
+    readonly kept: string,
+    cause?: unknown,
+    where?: string,
+  ) {
     super(`${noSpaceReason(cause, where)} while writing ${what}; kept: ${kept}`, { cause });
     this.name = 'NoSpaceError';
   }
@@ -157,7 +162,11 @@ export function classify(e: unknown): CliError | null {
   if (e instanceof CliError) return e;
   if (isWriteFailure(e)) {
     const path = (unwrapCommit(e) as { path?: unknown }).path;
-    return new NoSpaceError(typeof path === 'string' ? path : 'the store', 'every transaction committed before it (the store stays consistent; run the command again when there is space)', e);
+    return new NoSpaceError(
+      typeof path === 'string' ? path : 'the store',
+      'every transaction committed before it (the store stays consistent; run the command again when there is space)',
+      e,
+    );
   }
   const line = osErrorLine(e);
   return line === null ? null : new EnvironmentError(line, { cause: e });

@@ -31,13 +31,12 @@ export interface RunOptions {
 /** Runs `spork-replay ARGS`; never throws. */
 export function runCli(args: string[], opts: RunOptions = {}): ProcessResult {
   const usageFile = join(tmpdir(), `spork-rusage-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
-  const argv = opts.measure
-    ? ['--input-type=module', '-e', wrapper(usageFile), '--', ...args]
-    : [BIN, ...args];
+  const argv = opts.measure ? ['--input-type=module', '-e', wrapper(usageFile), '--', ...args] : [BIN, ...args];
   const started = Date.now();
-  const [cmd, cmdArgs] = opts.fileSizeLimitKB === undefined
-    ? [process.execPath, argv]
-    : ['sh', ['-c', `ulimit -f ${opts.fileSizeLimitKB} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const [cmd, cmdArgs] =
+    opts.fileSizeLimitKB === undefined
+      ? [process.execPath, argv]
+      : ['sh', ['-c', `ulimit -f ${opts.fileSizeLimitKB} && exec "$0" "$@"`, process.execPath, ...argv]];
   const r = spawnSync(cmd, cmdArgs, {
     encoding: 'utf8',
     timeout: opts.timeout ?? 120_000,
@@ -97,7 +96,8 @@ export function oneLineFailure(r: ProcessResult): string[] {
 
 /** Why this process cannot mount a small filesystem for disk-full tests, or false when it can (tries one). */
 export function cannotMount(): string | false {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'needs root on Linux to mount a small filesystem (run the suite as root to cover disk-full)';
+  if (process.platform !== 'linux' || process.getuid?.() !== 0)
+    return 'needs root on Linux to mount a small filesystem (run the suite as root to cover disk-full)';
   const dir = mkdtempSync(join(tmpdir(), 'spork-mount-probe-'));
   try {
     const why = mountTmpfs(dir, 64 * 1024);

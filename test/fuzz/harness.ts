@@ -11,7 +11,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, writeSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ArchiveFramingError, ArchiveHeaderError, ArchiveReader, MAX_SHORT_RECORDS, MIN_BLOCK_RECORD_BYTES, parseArchiveBytes } from '../../src/model/archive.js';
+import {
+  ArchiveFramingError,
+  ArchiveHeaderError,
+  ArchiveReader,
+  MAX_SHORT_RECORDS,
+  MIN_BLOCK_RECORD_BYTES,
+  parseArchiveBytes,
+} from '../../src/model/archive.js';
 import { run } from '../../src/cli/main.js';
 import { writeSporkArchive } from '../../src/synth/index.js';
 import { Rng } from '../helpers/random.js';
@@ -39,14 +46,60 @@ export function frameValue(b: Uint8Array, pos: number): number {
     if (!need(1)) return -1;
     const t = b[pos];
     pending--;
-    if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) { pos += 1; continue; }
+    if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) {
+      pos += 1;
+      continue;
+    }
     if (t === 0xc1) return -1;
-    if ((t & 0xf0) === 0x80) { pending += 2 * (t & 0x0f); pos += 1; continue; }
-    if ((t & 0xf0) === 0x90) { pending += t & 0x0f; pos += 1; continue; }
-    if ((t & 0xe0) === 0xa0) { const n = t & 0x1f; if (!need(1 + n)) return -1; pos += 1 + n; continue; }
-    const fixed: Record<number, number> = { 0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8, 0xd0: 1, 0xd1: 2, 0xd2: 4, 0xd3: 8, 0xca: 4, 0xcb: 8, 0xd4: 2, 0xd5: 3, 0xd6: 5, 0xd7: 9, 0xd8: 17 };
-    if (t in fixed) { if (!need(1 + fixed[t])) return -1; pos += 1 + fixed[t]; continue; }
-    const sized: Record<number, [number, number]> = { 0xc4: [1, 0], 0xc5: [2, 0], 0xc6: [4, 0], 0xd9: [1, 0], 0xda: [2, 0], 0xdb: [4, 0], 0xc7: [1, 1], 0xc8: [2, 1], 0xc9: [4, 1] };
+    if ((t & 0xf0) === 0x80) {
+      pending += 2 * (t & 0x0f);
+      pos += 1;
+      continue;
+    }
+    if ((t & 0xf0) === 0x90) {
+      pending += t & 0x0f;
+      pos += 1;
+      continue;
+    }
+    if ((t & 0xe0) === 0xa0) {
+      const n = t & 0x1f;
+      if (!need(1 + n)) return -1;
+      pos += 1 + n;
+      continue;
+    }
+    const fixed: Record<number, number> = {
+      0xcc: 1,
+      0xcd: 2,
+      0xce: 4,
+      0xcf: 8,
+      0xd0: 1,
+      0xd1: 2,
+      0xd2: 4,
+      0xd3: 8,
+      0xca: 4,
+      0xcb: 8,
+      0xd4: 2,
+      0xd5: 3,
+      0xd6: 5,
+      0xd7: 9,
+      0xd8: 17,
+    };
+    if (t in fixed) {
+      if (!need(1 + fixed[t])) return -1;
+      pos += 1 + fixed[t];
+      continue;
+    }
+    const sized: Record<number, [number, number]> = {
+      0xc4: [1, 0],
+      0xc5: [2, 0],
+      0xc6: [4, 0],
+      0xd9: [1, 0],
+      0xda: [2, 0],
+      0xdb: [4, 0],
+      0xc7: [1, 1],
+      0xc8: [2, 1],
+      0xc9: [4, 1],
+    };
     if (t in sized) {
       const [w, extra] = sized[t];
       if (!need(1 + w)) return -1;
@@ -109,7 +162,10 @@ const anyPos = (b: Base, r: Rng) => r.int(b.bytes.length);
 export const MUTATIONS: Record<string, Mutation> = {
   'flip-bits': (b, r) => {
     const x = Buffer.from(b.bytes);
-    for (let k = 1 + r.int(4); k > 0; k--) { const p = anyPos(b, r); x[p] ^= 1 << r.int(8); }
+    for (let k = 1 + r.int(4); k > 0; k--) {
+      const p = anyPos(b, r);
+      x[p] ^= 1 << r.int(8);
+    }
     return x;
   },
   'set-byte': (b, r) => {
@@ -127,9 +183,18 @@ export const MUTATIONS: Record<string, Mutation> = {
     const [, end] = b.values[r.int(b.values.length)];
     return b.bytes.subarray(0, Math.max(0, Math.min(b.bytes.length, end + r.int(3) - 1)));
   },
-  'insert-random': (b, r) => { const p = anyPos(b, r); return cat(b.bytes.subarray(0, p), r.bytes(1 + r.int(64)), b.bytes.subarray(p)); },
-  'delete-range': (b, r) => { const p = anyPos(b, r); return cat(b.bytes.subarray(0, p), b.bytes.subarray(Math.min(b.bytes.length, p + 1 + r.int(256)))); },
-  'duplicate-record': (b, r) => { const [s, e] = pickRecord(b, r); return cat(b.bytes, b.bytes.subarray(s, e)); },
+  'insert-random': (b, r) => {
+    const p = anyPos(b, r);
+    return cat(b.bytes.subarray(0, p), r.bytes(1 + r.int(64)), b.bytes.subarray(p));
+  },
+  'delete-range': (b, r) => {
+    const p = anyPos(b, r);
+    return cat(b.bytes.subarray(0, p), b.bytes.subarray(Math.min(b.bytes.length, p + 1 + r.int(256))));
+  },
+  'duplicate-record': (b, r) => {
+    const [s, e] = pickRecord(b, r);
+    return cat(b.bytes, b.bytes.subarray(s, e));
+  },
   'conflicting-record': (b, r) => {
     const [s, e] = pickRecord(b, r);
     const copy = Buffer.from(b.bytes.subarray(s, e));
@@ -191,7 +256,10 @@ async function checkReader(file: string, bytes: Buffer, want: Expectation, probl
   const mem = (() => {
     try {
       const p = parseArchiveBytes(bytes, { decode: false });
-      return { offsets: p.blocks.map((x) => x.offset), stop: p.framingError === null ? null : { record: p.framingError.record, offset: p.framingError.offset } };
+      return {
+        offsets: p.blocks.map((x) => x.offset),
+        stop: p.framingError === null ? null : { record: p.framingError.record, offset: p.framingError.offset },
+      };
     } catch (e) {
       if (e instanceof ArchiveFramingError) return { offsets: [], stop: { record: e.record, offset: e.offset } };
       if (e instanceof ArchiveHeaderError) return null;
@@ -219,8 +287,10 @@ async function checkReader(file: string, bytes: Buffer, want: Expectation, probl
   const same = (a: Expectation['stop'], b: Expectation['stop']) => JSON.stringify(a) === JSON.stringify(b);
   if (!same(stop, want.stop)) problems.push(`reader: stops at ${JSON.stringify(stop)}, the framer says ${JSON.stringify(want.stop)}`);
   if (!same(mem.stop, want.stop)) problems.push(`parseArchiveBytes: stops at ${JSON.stringify(mem.stop)}, the framer says ${JSON.stringify(want.stop)}`);
-  if (want.stop?.record !== 0 && offsets.join() !== want.offsets.join()) problems.push(`reader: ${offsets.length} records framed, the framer ${want.offsets.length}`);
-  if (want.stop?.record !== 0 && mem.offsets.join() !== want.offsets.join()) problems.push(`parseArchiveBytes: ${mem.offsets.length} records framed, the framer ${want.offsets.length}`);
+  if (want.stop?.record !== 0 && offsets.join() !== want.offsets.join())
+    problems.push(`reader: ${offsets.length} records framed, the framer ${want.offsets.length}`);
+  if (want.stop?.record !== 0 && mem.offsets.join() !== want.offsets.join())
+    problems.push(`parseArchiveBytes: ${mem.offsets.length} records framed, the framer ${want.offsets.length}`);
 }
 
 /** Runs the CLI in this process; captures what it writes. */
@@ -252,16 +322,19 @@ function checkCli(r: { code: number; stderr: string }, want: Expectation, proble
     if (want.stop !== null) problems.push(`exit ${r.code}, but the archive stops at record ${want.stop.record}`);
     return;
   }
-  if (want.stop?.record === 0 && !HEADER_LINE.test(r.stderr)) problems.push('the header does not frame, but the message does not name record 0 at byte offset 0');
+  if (want.stop?.record === 0 && !HEADER_LINE.test(r.stderr))
+    problems.push('the header does not frame, but the message does not name record 0 at byte offset 0');
   const framing = FRAMING_LINE.exec(r.stderr);
   const conflict = CONFLICT_LINE.exec(r.stderr);
   if (framing !== null) {
     const at = { record: Number(framing[1]), offset: Number(framing[2]) };
-    if (JSON.stringify(at) !== JSON.stringify(want.stop)) problems.push(`framing error named ${JSON.stringify(at)}, the framer says ${JSON.stringify(want.stop)}`);
+    if (JSON.stringify(at) !== JSON.stringify(want.stop))
+      problems.push(`framing error named ${JSON.stringify(at)}, the framer says ${JSON.stringify(want.stop)}`);
   } else if (conflict !== null) {
     const record = Number(conflict[1]);
     if (want.stop !== null && record >= want.stop.record) problems.push(`conflict at record ${record}, past the framing error at ${want.stop.record}`);
-    if (want.offsets[record - 1] !== Number(conflict[2])) problems.push(`conflict at record ${record} names offset ${conflict[2]}, the framer ${want.offsets[record - 1]}`);
+    if (want.offsets[record - 1] !== Number(conflict[2]))
+      problems.push(`conflict at record ${record} names offset ${conflict[2]}, the framer ${want.offsets[record - 1]}`);
   } else if (HEADER_LINE.test(r.stderr)) {
     // the header is checked first: a bad root snapshot stops the import whatever follows it
   } else {
@@ -339,10 +412,30 @@ export async function fuzz(opts: FuzzOptions): Promise<{ failed: number; cases: 
       rmSync(file, { force: true });
       byKind[kind] = (byKind[kind] ?? 0) + 1;
       if (problems.length > 0) failed++;
-      opts.emit({ type: 'case', i, kind, bytes: bytes.length, code, ms: Math.round(ms), stop: want.stop, stderr: stderr.slice(0, 400), problems } satisfies CaseResult);
+      opts.emit({
+        type: 'case',
+        i,
+        kind,
+        bytes: bytes.length,
+        code,
+        ms: Math.round(ms),
+        stop: want.stop,
+        stderr: stderr.slice(0, 400),
+        problems,
+      } satisfies CaseResult);
     }
     const seconds = (performance.now() - started) / 1000;
-    opts.emit({ type: 'summary', cases: opts.cases, failed, seed: opts.seed, seconds: Math.round(seconds * 10) / 10, byKind, byCode, maxUsPerByte: Math.round(maxUsPerByte * 10) / 10, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) });
+    opts.emit({
+      type: 'summary',
+      cases: opts.cases,
+      failed,
+      seed: opts.seed,
+      seconds: Math.round(seconds * 10) / 10,
+      byKind,
+      byCode,
+      maxUsPerByte: Math.round(maxUsPerByte * 10) / 10,
+      maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    });
     return { failed, cases: opts.cases };
   } finally {
     if (tmpBefore === undefined) delete process.env.TMPDIR;

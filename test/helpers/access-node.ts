@@ -3,17 +3,34 @@
 // messages of ACCESS.md 6.4, and a deterministic fault plan counted in `stats`.
 import { readFileSync } from 'node:fs';
 import {
-  Server, ServerCredentials, status,
-  type sendUnaryData, type ServerErrorResponse, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation,
+  Server,
+  ServerCredentials,
+  status,
+  type sendUnaryData,
+  type ServerErrorResponse,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { blockMessageFromRecord } from '../../src/access/block.js';
 import {
   accessServiceDefinition,
-  type BlockHeaderMsg, type BlockHeaderResponseMsg, type BlockMsg, type BlockResponseMsg, type BlockStatus,
-  type GetBlockByHeightRequestMsg, type GetBlockHeaderByHeightRequestMsg, type GetLatestBlockHeaderRequestMsg,
-  type GetLatestBlockRequestMsg, type GetNetworkParametersResponseMsg, type GetNodeVersionInfoResponseMsg,
-  type GetProtocolStateSnapshotByHeightRequestMsg, type MetadataMsg, type ProtocolStateSnapshotResponseMsg,
-  type SubscribeBlocksFromStartHeightRequestMsg, type SubscribeBlocksResponseMsg,
+  type BlockHeaderMsg,
+  type BlockHeaderResponseMsg,
+  type BlockMsg,
+  type BlockResponseMsg,
+  type BlockStatus,
+  type GetBlockByHeightRequestMsg,
+  type GetBlockHeaderByHeightRequestMsg,
+  type GetLatestBlockHeaderRequestMsg,
+  type GetLatestBlockRequestMsg,
+  type GetNetworkParametersResponseMsg,
+  type GetNodeVersionInfoResponseMsg,
+  type GetProtocolStateSnapshotByHeightRequestMsg,
+  type MetadataMsg,
+  type ProtocolStateSnapshotResponseMsg,
+  type SubscribeBlocksFromStartHeightRequestMsg,
+  type SubscribeBlocksResponseMsg,
 } from '../../src/access/grpc.js';
 import { rootSnapshotToFlowJson } from '../../src/access/snapshot.js';
 import { parseArchiveBytes } from '../../src/model/archive.js';
@@ -45,8 +62,7 @@ export interface FaultPlan {
   wrongHeightAtHeight?: bigint;
 }
 
-export type FaultKind =
-  | 'unavailable' | 'resourceExhausted' | 'internal' | 'slow' | 'laggingNotFound' | 'streamDropped' | 'shortField' | 'wrongHeight';
+export type FaultKind = 'unavailable' | 'resourceExhausted' | 'internal' | 'slow' | 'laggingNotFound' | 'streamDropped' | 'shortField' | 'wrongHeight';
 
 export interface AccessNodeOptions {
   root: RootSnapshot;
@@ -77,7 +93,10 @@ export interface AccessNode {
 }
 
 class Rpc extends Error {
-  constructor(readonly code: status, readonly details: string) {
+  constructor(
+    readonly code: status,
+    readonly details: string,
+  ) {
     super(details);
   }
 }
@@ -126,7 +145,13 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
 
   function metadata(): MetadataMsg {
     headId ??= Buffer.from(recordAt(head)?.blockId ?? new Uint8Array(32));
-    return { latest_finalized_block_id: headId, latest_finalized_height: String(head), node_id: NODE_ID, highest_indexed_height: String(head), executor_metadata: null };
+    return {
+      latest_finalized_block_id: headId,
+      latest_finalized_height: String(head),
+      node_id: NODE_ID,
+      highest_indexed_height: String(head),
+      executor_metadata: null,
+    };
   }
 
   const statusOf = (h: bigint): BlockStatus => (h === sporkRoot ? 'BLOCK_SEALED' : 'BLOCK_FINALIZED');
@@ -135,10 +160,16 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
   function finalizedRecord(h: bigint): BlockRecord {
     const generic = `failed to retrieve block ID for height ${h}: could not retrieve resource: key not found`;
     if (h < sporkRoot) {
-      throw new Rpc(status.NOT_FOUND, `not found: block height ${h} is less than the spork root block height ${sporkRoot}. Try to use a historic node: ${generic}`);
+      throw new Rpc(
+        status.NOT_FOUND,
+        `not found: block height ${h} is less than the spork root block height ${sporkRoot}. Try to use a historic node: ${generic}`,
+      );
     }
     if (h < nodeRoot) {
-      throw new Rpc(status.NOT_FOUND, `not found: block height ${h} is less than the node's root block height ${nodeRoot}. Try to use a different Access node: ${generic}`);
+      throw new Rpc(
+        status.NOT_FOUND,
+        `not found: block height ${h} is less than the node's root block height ${nodeRoot}. Try to use a different Access node: ${generic}`,
+      );
     }
     const rec = h <= head ? recordAt(h) : undefined;
     if (rec === undefined) throw new Rpc(status.NOT_FOUND, `not found: ${generic}`);
@@ -176,7 +207,8 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
   }
 
   function headerMessage(rec: BlockRecord): BlockHeaderMsg {
-    return blockMessageFromRecord({ ...rec, payload: { guarantees: [], seals: [], receipts: [], results: [], protocolStateId: rec.payload.protocolStateId } }).block_header!;
+    return blockMessageFromRecord({ ...rec, payload: { guarantees: [], seals: [], receipts: [], results: [], protocolStateId: rec.payload.protocolStateId } })
+      .block_header!;
   }
 
   /** The highest height at or below the head whose block a block at or below the head seals (else the root). */
@@ -229,7 +261,11 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
   }
 
   function snapshotAt(h: bigint): ProtocolStateSnapshotResponseMsg {
-    if (h < nodeRoot) throw new Rpc(status.INTERNAL, `failed to convert snapshot to bytes: could not build sealing segment: height ${h} is below the node's root height ${nodeRoot}`);
+    if (h < nodeRoot)
+      throw new Rpc(
+        status.INTERNAL,
+        `failed to convert snapshot to bytes: could not build sealing segment: height ${h} is below the node's root height ${nodeRoot}`,
+      );
     if (h !== sporkRoot) throw new Rpc(status.NOT_FOUND, `failed to find snapshot: the test node holds only the spork root snapshot (height ${sporkRoot})`);
     snapshot ??= Buffer.from(rootSnapshotToFlowJson(root), 'utf8');
     return { serializedSnapshot: snapshot, metadata: metadata() };
@@ -256,7 +292,11 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
     }),
     GetLatestBlock: unary<GetLatestBlockRequestMsg, BlockResponseMsg>('GetLatestBlock', true, (req) => {
       const h = req.is_sealed ? sealedHead() : head;
-      return { block: lightOrFull(blockMessage(finalizedRecord(h)), req.full_block_response), block_status: req.is_sealed ? 'BLOCK_SEALED' : statusOf(h), metadata: metadata() };
+      return {
+        block: lightOrFull(blockMessage(finalizedRecord(h)), req.full_block_response),
+        block_status: req.is_sealed ? 'BLOCK_SEALED' : statusOf(h),
+        metadata: metadata(),
+      };
     }),
     GetBlockHeaderByHeight: unary<GetBlockHeaderByHeightRequestMsg, BlockHeaderResponseMsg>('GetBlockHeaderByHeight', true, (req) => {
       const h = BigInt(req.height);
@@ -267,7 +307,9 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
       return { block: lightOrFull(blockMessage(blockByHeight(h)), req.full_block_response), block_status: statusOf(h), metadata: metadata() };
     }),
     GetProtocolStateSnapshotByHeight: unary<GetProtocolStateSnapshotByHeightRequestMsg, ProtocolStateSnapshotResponseMsg>(
-      'GetProtocolStateSnapshotByHeight', false, (req) => snapshotAt(BigInt(req.block_height)),
+      'GetProtocolStateSnapshotByHeight',
+      false,
+      (req) => snapshotAt(BigInt(req.block_height)),
     ),
     SubscribeBlocksFromStartHeight: (call: ServerWritableStream<SubscribeBlocksFromStartHeightRequestMsg, SubscribeBlocksResponseMsg>) => {
       stats.calls.SubscribeBlocksFromStartHeight = (stats.calls.SubscribeBlocksFromStartHeight ?? 0) + 1;
@@ -351,17 +393,37 @@ function toStatus(e: Rpc): ServerErrorResponse {
 /** The light form (full_block_response = false): no header, payload or results; ACCESS 2.2 says not to use it. */
 function lightOrFull(b: BlockMsg, full: boolean): BlockMsg {
   if (full) return b;
-  return { ...b, collection_guarantees: [], block_seals: [], signatures: [], execution_receipt_metaList: [], execution_result_list: [], block_header: null, protocol_state_id: Buffer.alloc(0) };
+  return {
+    ...b,
+    collection_guarantees: [],
+    block_seals: [],
+    signatures: [],
+    execution_receipt_metaList: [],
+    execution_result_list: [],
+    block_header: null,
+    protocol_state_id: Buffer.alloc(0),
+  };
 }
 
 /** The finalized chain of a `.spork` archive: its root, records by height, and the highest height. */
-export function archiveChain(path: string): { root: RootSnapshot; byHeight: Map<bigint, BlockRecord>; head: bigint; blocks: (h: bigint) => BlockRecord | undefined } {
+export function archiveChain(path: string): {
+  root: RootSnapshot;
+  byHeight: Map<bigint, BlockRecord>;
+  head: bigint;
+  blocks: (h: bigint) => BlockRecord | undefined;
+} {
   const parsed = parseArchiveBytes(readFileSync(path));
-  return chainOf(parsed.header, parsed.blocks.flatMap((b) => (b.value !== undefined ? [b.value] : [])));
+  return chainOf(
+    parsed.header,
+    parsed.blocks.flatMap((b) => (b.value !== undefined ? [b.value] : [])),
+  );
 }
 
 /** The finalized records of a spork by height (others are dropped: the API serves finalized blocks only). */
-export function chainOf(root: RootSnapshot, records: Iterable<BlockRecord>): { root: RootSnapshot; byHeight: Map<bigint, BlockRecord>; head: bigint; blocks: (h: bigint) => BlockRecord | undefined } {
+export function chainOf(
+  root: RootSnapshot,
+  records: Iterable<BlockRecord>,
+): { root: RootSnapshot; byHeight: Map<bigint, BlockRecord>; head: bigint; blocks: (h: bigint) => BlockRecord | undefined } {
   const byHeight = new Map<bigint, BlockRecord>();
   let head = BigInt(root.rootBlock.header.height);
   for (const r of records) {

@@ -38,9 +38,26 @@ export class Rng {
 const TWO32 = 2 ** 32;
 /** Boundary values of every MessagePack integer width, around 2^32, 2^53 and 2^64-1. */
 export const U64_EDGES: readonly (number | bigint)[] = [
-  0, 1, 127, 128, 255, 256, 65535, 65536, TWO32 - 2, TWO32 - 1, TWO32, TWO32 + 1,
-  Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 63n,
-  2n ** 64n - 2n, 2n ** 64n - 1n,
+  0,
+  1,
+  127,
+  128,
+  255,
+  256,
+  65535,
+  65536,
+  TWO32 - 2,
+  TWO32 - 1,
+  TWO32,
+  TWO32 + 1,
+  Number.MAX_SAFE_INTEGER - 1,
+  Number.MAX_SAFE_INTEGER,
+  2n ** 53n,
+  2n ** 53n + 1n,
+  2n ** 63n - 1n,
+  2n ** 63n,
+  2n ** 64n - 2n,
+  2n ** 64n - 1n,
 ].map((x) => normU64(x));
 
 export function randomU64(r: Rng): number | bigint {

@@ -122,9 +122,7 @@ function toNextBoundaries(beacon: VersionBeacon): readonly NextBoundary[] {
 }
 
 function rootRegime(rootHeight: U64, root: readonly NextBoundary[] | null): Regime {
-  return root === null
-    ? { fromHeight: rootHeight, source: 'unknown', boundaries: [] }
-    : { fromHeight: rootHeight, source: 'root-snapshot', boundaries: root };
+  return root === null ? { fromHeight: rootHeight, source: 'unknown', boundaries: [] } : { fromHeight: rootHeight, source: 'root-snapshot', boundaries: root };
 }
 
 /** SPEC 5.2 step 3: the first indexed beacon applies retroactively iff its first boundary precedes its emission. */
@@ -256,7 +254,10 @@ export class VersionIndex {
    * @param rootHeight the root block's height (R.height); also the initial finalized height.
    * @param rootBeacon the root snapshot's beacon; an invalid one is ignored and reported.
    */
-  constructor(readonly rootHeight: U64, rootBeacon: SealedVersionBeacon | null) {
+  constructor(
+    readonly rootHeight: U64,
+    rootBeacon: SealedVersionBeacon | null,
+  ) {
     this.finalized = rootHeight;
     const rootProblem = rootBeacon === null ? null : validateBeacon(rootBeacon.beacon);
     if (rootBeacon !== null && rootProblem !== null) {
@@ -274,12 +275,7 @@ export class VersionIndex {
    * Rebuilds an index from already indexed beacons (e.g. a stored report's `beacons`), for
    * R(h) queries; beacon issues are not reconstructed.
    */
-  static fromIndexed(
-    rootHeight: U64,
-    rootBeacon: SealedVersionBeacon | null,
-    beacons: readonly IndexedBeacon[],
-    finalizedHeight: U64,
-  ): VersionIndex {
+  static fromIndexed(rootHeight: U64, rootBeacon: SealedVersionBeacon | null, beacons: readonly IndexedBeacon[], finalizedHeight: U64): VersionIndex {
     const index = new VersionIndex(rootHeight, rootBeacon);
     for (const entry of beacons) {
       const problem = validateBeacon({ boundaries: entry.boundaries, sequence: entry.sequence });
@@ -426,7 +422,11 @@ export class VersionIndex {
       const s = seal.required.version;
       const e = emitted.required.version;
       if (s === null || e === null || s === e) continue;
-      extendOrPush(warnings, { fromHeight, toHeight, sealBased: s, emissionBased: e }, (a, b) => a.sealBased === b.sealBased && a.emissionBased === b.emissionBased);
+      extendOrPush(
+        warnings,
+        { fromHeight, toHeight, sealBased: s, emissionBased: e },
+        (a, b) => a.sealBased === b.sealBased && a.emissionBased === b.emissionBased,
+      );
     }
     return warnings;
   }

@@ -4,15 +4,7 @@
 // never height by height.
 import type { U64 } from '../../model/types.js';
 import { add, sub } from '../../model/u64.js';
-import {
-  extendOrPush,
-  overlaySpans,
-  type BoundaryFilter,
-  type NextBoundary,
-  type RequiredVersion,
-  type Span,
-  type VersionIndex,
-} from './beacons.js';
+import { extendOrPush, overlaySpans, type BoundaryFilter, type NextBoundary, type RequiredVersion, type Span, type VersionIndex } from './beacons.js';
 import { compareSemver, normalizeBinaryVersion, parseSemver, type SemVer } from './semver.js';
 
 /** Component versions over a run of heights; version map rows (SPEC 9.19) fit as they are. */
@@ -104,21 +96,17 @@ interface RequiredSpan extends Span {
  * component versions (and pass the component check). Heights of the range outside
  * [root, finalizedHeight] count as unknown.
  */
-export function checkBootstrap(
-  timeline: RequiredVersionTimeline,
-  components: Iterable<ComponentRun>,
-  query: BootstrapQuery,
-): BootstrapAnswer {
-  const { binary, normalized, fromHeight, toHeight, mayExecute, silentForkRisk, unknown, componentMismatch, verdict } = explainBootstrap(timeline, components, query);
+export function checkBootstrap(timeline: RequiredVersionTimeline, components: Iterable<ComponentRun>, query: BootstrapQuery): BootstrapAnswer {
+  const { binary, normalized, fromHeight, toHeight, mayExecute, silentForkRisk, unknown, componentMismatch, verdict } = explainBootstrap(
+    timeline,
+    components,
+    query,
+  );
   return { binary, normalized, fromHeight, toHeight, mayExecute, silentForkRisk, unknown, componentMismatch, verdict };
 }
 
 /** checkBootstrap with the reason for every height that may not be executed. */
-export function explainBootstrap(
-  timeline: RequiredVersionTimeline,
-  components: Iterable<ComponentRun>,
-  query: BootstrapQuery,
-): BootstrapReport {
+export function explainBootstrap(timeline: RequiredVersionTimeline, components: Iterable<ComponentRun>, query: BootstrapQuery): BootstrapReport {
   const normalized = normalizeBinaryVersion(query.binary);
   const binary = parseSemver(normalized);
   if (binary === null) {

@@ -68,12 +68,7 @@ function sign<T extends number | bigint | string>(a: T, b: T): -1 | 0 | 1 {
 
 /** go-semver's Version.Compare: -1, 0 or 1. Metadata is ignored. */
 export function compareSemver(a: SemVer, b: SemVer): -1 | 0 | 1 {
-  return (
-    sign(a.major, b.major) ||
-    sign(a.minor, b.minor) ||
-    sign(a.patch, b.patch) ||
-    comparePreRelease(a.preRelease, b.preRelease)
-  );
+  return sign(a.major, b.major) || sign(a.minor, b.minor) || sign(a.patch, b.patch) || comparePreRelease(a.preRelease, b.preRelease);
 }
 
 function comparePreRelease(a: string, b: string): -1 | 0 | 1 {

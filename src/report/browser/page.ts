@@ -80,7 +80,7 @@ type RowValue = Node | string | number | null;
 
     const tickStep = (range: number, want: number): number => {
       const raw = Math.max(1, range / want);
-      const p = Math.pow(10, Math.floor(Math.log10(raw)));
+      const p = 10 ** Math.floor(Math.log10(raw));
       for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
       return 10 * p;
     };
@@ -124,7 +124,7 @@ type RowValue = Node | string | number | null;
       while (axis.firstChild) axis.removeChild(axis.firstChild);
       const step = tickStep(vb - va, Math.max(3, Math.floor(plotW / 110)));
       const startO = Math.max(0, Math.floor(va));
-      let first = Math.ceil((lowN + startO) / step) * step - lowN;
+      const first = Math.ceil((lowN + startO) / step) * step - lowN;
       for (let o = first; o < Math.min(n, vb); o += step) {
         const x = xOf(o + 0.5);
         if (x < G.labelWidth || x > G.labelWidth + plotW) continue;
@@ -141,7 +141,8 @@ type RowValue = Node | string | number | null;
         g.appendChild(t);
         axis.appendChild(g);
       }
-      doc.getElementById('view-readout')!.textContent = `heights ${heightText(va)} – ${heightText(vb - 1)} (${Math.round(vb - va).toLocaleString('en-US')} of ${n.toLocaleString('en-US')})`;
+      doc.getElementById('view-readout')!.textContent =
+        `heights ${heightText(va)} – ${heightText(vb - 1)} (${Math.round(vb - va).toLocaleString('en-US')} of ${n.toLocaleString('en-US')})`;
       svg.classList.toggle('dense', plotW / (vb - va) < G.denseCell);
       const from = doc.getElementById('range-from')!;
       const to = doc.getElementById('range-to')!;
@@ -162,7 +163,7 @@ type RowValue = Node | string | number | null;
       });
     };
     const setView = (a: number, b: number): void => {
-      let range = Math.max(minRange, Math.min(n, b - a));
+      const range = Math.max(minRange, Math.min(n, b - a));
       a = Math.max(0, Math.min(n - range, a));
       va = a;
       vb = a + range;
@@ -258,7 +259,13 @@ type RowValue = Node | string | number | null;
       panel.hidden = false;
       panel.setAttribute('data-key', key);
       if (d === undefined) {
-        panelBody.appendChild(el('p', `No details for ${key}: only the first ${data.maxMarkers} blocks that are not ok, and the first ${data.maxMarkers} off-chain blocks, are in this page.`, 'empty'));
+        panelBody.appendChild(
+          el(
+            'p',
+            `No details for ${key}: only the first ${data.maxMarkers} blocks that are not ok, and the first ${data.maxMarkers} off-chain blocks, are in this page.`,
+            'empty',
+          ),
+        );
         return;
       }
       panel.setAttribute('data-verdict', d.verdict);
@@ -334,7 +341,9 @@ type RowValue = Node | string | number | null;
     // heights; both can be combined with `&`.
     const onHash = (): void => {
       const params: Record<string, string> = {};
-      for (const part of String(w.location.hash || '').replace(/^#/, '').split('&')) {
+      for (const part of String(w.location.hash || '')
+        .replace(/^#/, '')
+        .split('&')) {
         const i = part.indexOf('=');
         if (i > 0) params[part.slice(0, i)] = decodeURIComponent(part.slice(i + 1));
       }

@@ -22,7 +22,7 @@ import {
   type JsonText,
   type JsonValue,
 } from './json.js';
-import { compareBytes } from '../model/bytes.js';
+import { compareBytes, toHex } from '../model/bytes.js';
 import type {
   ClusterQC,
   EjectNode,
@@ -257,7 +257,7 @@ export function commitJson(c: EpochCommit): JsonText {
     ],
     ['DKGGroupKey', wHex(c.dkgGroupKey, true)],
     ['DKGParticipantKeys', wArr(c.dkgParticipantKeys.map((k) => wHex(k)))],
-    ['DKGIndexMap', wMap(c.dkgIndexMap.map(([id, index]) => [Buffer.from(id).toString('hex'), wNum(index)]))],
+    ['DKGIndexMap', wMap(c.dkgIndexMap.map(([id, index]) => [toHex(id), wNum(index)]))],
   ]);
 }
 

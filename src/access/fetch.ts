@@ -6,7 +6,7 @@
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { encodeArchiveHeader, encodeBlockRecord } from '../model/archive.js';
-import { bytesEqual, toHex } from '../model/bytes.js';
+import { bytesEqual, fromHex, toHex } from '../model/bytes.js';
 import { EncodeError } from '../model/codec.js';
 import { decodeStoredRecord } from '../model/record.js';
 import type { BlockRecord, Id, RootSnapshot, U64 } from '../model/types.js';
@@ -281,7 +281,7 @@ class Fetch {
       return false;
     }
     this.height = BigInt(p.height);
-    this.prevId = Buffer.from(p.id, 'hex');
+    this.prevId = fromHex(p.id);
     return true;
   }
 

@@ -2,6 +2,7 @@
 // keeps numbers as their decimal text and refuses duplicate keys, typed accessors that raise
 // MappingError with the JSON path, and a writer that produces what Go's encoder would.
 import { MappingError } from './errors.js';
+import { parseHex, toHex } from '../model/bytes.js';
 import { U64_MAX, u64 as normU64 } from '../model/u64.js';
 import type { Bytes, Id, U64 } from '../model/types.js';
 
@@ -344,21 +345,21 @@ export function nullable<T>(conv: Conv<T>): Conv<T | null> {
   return (v, path) => (v === null ? null : conv(v, path));
 }
 
-const HEX_RE = /^[0-9a-fA-F]*$/;
-
 /** Hex text of any even length, either case; `null` is empty bytes (a nil key or slice). */
 export function hexBytes(v: JsonValue, path: string): Bytes {
   if (v === null) return new Uint8Array(0);
   const s = str(v, path);
-  if (s.length % 2 !== 0 || !HEX_RE.test(s)) throw new MappingError(path, `not hex: ${kindOf(s)}`);
-  return Uint8Array.from(Buffer.from(s, 'hex'));
+  const b = parseHex(s);
+  if (b === null) throw new MappingError(path, `not hex: ${kindOf(s)}`);
+  return b;
 }
 
 /** A flow.Identifier: exactly 64 hex digits (flow-go writes lowercase; either case is accepted, as Go's decoder does). */
 export function hexId(v: JsonValue, path: string): Id {
   const s = str(v, path);
-  if (s.length !== 64 || !HEX_RE.test(s)) throw new MappingError(path, `expected a 32-byte id (64 hex digits), got ${kindOf(s)}`);
-  return Uint8Array.from(Buffer.from(s, 'hex'));
+  const b = s.length === 64 ? parseHex(s) : null;
+  if (b === null) throw new MappingError(path, `expected a 32-byte id (64 hex digits), got ${kindOf(s)}`);
+  return b;
 }
 
 const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -399,7 +400,7 @@ export function wB64(b: Bytes): JsonText {
 /** Lowercase hex (an Identifier, or an encoded key); empty as `null` when `nilIfEmpty`. */
 export function wHex(b: Bytes, nilIfEmpty = false): JsonText {
   if (nilIfEmpty && b.length === 0) return W_NULL;
-  return `"${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}"`;
+  return `"${toHex(b)}"`;
 }
 
 /** An array; an empty one as `null` when `nilIfEmpty` (a Go nil slice). */

@@ -1,6 +1,7 @@
 // docs/output.md: one JSON type per 64-bit field in every output (model/json-u64.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonText, outputJson } from '../src/model/json-u64.js';
 import * as S from '../src/model/schema.js';
@@ -47,6 +48,15 @@ test('json-u64: the same field has the same type in inspect --json and HTTP (the
     assert.equal(typeof stats.finalizedHeight, 'number');
     const summary = JSON.parse(cli(['replay', '--db', db, '--json']).stdout);
     assert.equal(typeof summary.finalizedHeight, 'number');
+    const html = join(t.dir, 'r.html');
+    assert.equal(cli(['report', '--db', db, '--html', html, '--quiet']).code, 0);
+    const page = readFileSync(html, 'utf8');
+    const data = JSON.parse(/<script type="application\/json" id="report-data">([^<]*)<\/script>/.exec(page)![1]!);
+    assert.equal(typeof data.low, 'number');
+    const details = Object.values(data.details) as any[];
+    assert.ok(details.length > 0);
+    for (const d of details)
+      for (const k of ['height', 'view', 'epochCounter', 'epochFinalView']) assert.ok(d[k] === null || typeof d[k] === 'number', `${k}: ${typeof d[k]}`);
   } finally {
     t.cleanup();
   }

@@ -449,8 +449,8 @@ function detailsOf(r: BlockResult, onChain: boolean): BlockDetails {
   return {
     id: r.id,
     record: r.record,
-    height: str(r.height),
-    view: str(r.view),
+    height: r.height,
+    view: r.view,
     parentId: r.parentId,
     finalized: r.finalized,
     onChain,
@@ -465,9 +465,9 @@ function detailsOf(r: BlockResult, onChain: boolean): BlockDetails {
     executionComponentVersion: r.executionComponentVersion,
     cadenceComponentVersion: r.cadenceComponentVersion,
     pendingUpgrade: r.pendingUpgrade === null ? null : `version ${r.pendingUpgrade.version} at view ${r.pendingUpgrade.activationView}`,
-    epochCounter: str(r.epochCounter),
+    epochCounter: r.epochCounter,
     epochPhase: r.epochPhase,
-    epochFinalView: str(r.epochFinalView),
+    epochFinalView: r.epochFinalView,
     requiredVersion: null,
   };
 }

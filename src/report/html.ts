@@ -19,6 +19,7 @@ import type { ReportSummary } from '../replay/report.js';
 import type { BlockDetails as PageBlockDetails, PageData } from './page-data.js';
 import { pageProgram } from './page-program.js';
 import { CSS } from './style.js';
+import { jsonText } from '../model/json-u64.js';
 
 export const RUN_LANES = ['protocol', 'execution', 'cadence', 'required', 'epoch', 'phase', 'chain', 'forks'] as const;
 export type RunLane = (typeof RUN_LANES)[number];
@@ -141,9 +142,9 @@ export function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** JSON for a `<script type="application/json">` block: bigints as strings, `<` escaped. */
+/** JSON for a `<script type="application/json">` block: 64-bit integers by the one rule (exact digits), `<` escaped. */
 export function embedJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))
+  return jsonText(v)
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
@@ -514,7 +515,7 @@ function renderBeacons(m: TimelineModel): string {
 export function renderHtml(m: TimelineModel): string {
   const { svg } = renderTimeline(m);
   const data: PageData<Verdict> = {
-    low: m.lowHeight,
+    low: BigInt(m.lowHeight),
     span: m.span,
     geometry: { labelWidth: LABEL_W, rightPad: RIGHT_PAD, gutter: GUTTER_W, cell: CELL, denseCell: DENSE_CELL },
     verdictColors: VERDICT_COLORS,

@@ -3,12 +3,18 @@
 // their different libraries, compile against this one description and neither emits it.
 // `V` is the verdict type: the replay's Verdict union on the Node side, any string in the page.
 
-/** What the details panel shows for one block (JSON-safe: u64 values as strings). */
+/**
+ * A counter (height, view, epoch counter) by the project's 64-bit rule (docs/output.md): a JSON
+ * number, exact digits even above 2^53; the Node side holds it as number or bigint.
+ */
+export type Counter = number | bigint;
+
+/** What the details panel shows for one block. */
 export interface BlockDetails<V extends string = string> {
   id: string | null;
   record: number;
-  height: string | null;
-  view: string | null;
+  height: Counter | null;
+  view: Counter | null;
   parentId: string | null;
   finalized: boolean;
   onChain: boolean;
@@ -23,9 +29,9 @@ export interface BlockDetails<V extends string = string> {
   executionComponentVersion: string | null;
   cadenceComponentVersion: string | null;
   pendingUpgrade: string | null;
-  epochCounter: string | null;
+  epochCounter: Counter | null;
   epochPhase: string | null;
-  epochFinalView: string | null;
+  epochFinalView: Counter | null;
   requiredVersion: string | null;
 }
 
@@ -39,8 +45,8 @@ export interface PageGeometry {
 }
 
 export interface PageData<V extends string = string> {
-  /** The lowest height drawn (decimal); element positions are height offsets from it. */
-  low: string;
+  /** The lowest height drawn; element positions are height offsets from it. */
+  low: Counter;
   span: number;
   geometry: PageGeometry;
   verdictColors: Record<V, string>;

@@ -40,7 +40,7 @@ interface Drag {
 }
 
 /** A value the details panel shows in one row: text, or an element (a link, a badge, a list). */
-type RowValue = Node | string | number | null;
+type RowValue = Node | string | number | bigint | null;
 
 (function clientMain(): void {
   const w = globalThis;

@@ -8,6 +8,7 @@ import { importArchive } from '../src/store/import.js';
 import { evaluateStore, loadRoot } from '../src/replay/pipeline.js';
 import { diffJson, NotFoundError, parseBlockSpec, QueryInputError, StoreQuery } from '../src/query/query.js';
 import { formatInspection } from '../src/cli/inspect.js';
+import { formatInvalid, listInvalid } from '../src/cli/inspect-invalid.js';
 import { cli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 import { vectorPath } from './helpers/vectors.js';
@@ -143,6 +144,44 @@ test('inspect: every fault shows its failed checks with reasons; a decode-error 
   assert.equal(child.stateBefore, null);
 });
 
+test('inspect --invalid: every invalid block with rule ids, both states and the diff; bounded by --limit', () => {
+  const store = stores[1]!;
+  const all = listInvalid(store, faults, 1000);
+  assert.equal(all.shown, all.invalid);
+  assert.ok(all.invalid >= 7, `${all.invalid}`);
+  assert.ok(all.blocks.every((b) => b.verdict !== 'ok' && b.failed.length > 0));
+  for (const b of all.blocks) for (const f of b.failed) assert.ok(f.rules.length > 0, `${b.verdict} has no rule id`);
+  const byVerdict = new Map(all.blocks.map((b) => [b.verdict, b]));
+  assert.deepEqual(
+    byVerdict.get('state-mismatch')!.failed.flatMap((f) => f.rules),
+    ['6.state-mismatch'],
+  );
+  assert.deepEqual(
+    byVerdict.get('descends-from-invalid')!.failed.flatMap((f) => f.rules),
+    ['6.descends-from-invalid'],
+  );
+  const sm = byVerdict.get('state-mismatch')!;
+  assert.notEqual(sm.committedStateId, sm.computedStateId);
+  // the reason gives both sides, and the listing says the committed state is no computed one
+  assert.ok(sm.failed[0]!.reason.includes(sm.committedStateId!) && sm.failed[0]!.reason.includes(sm.computedStateId!));
+  assert.equal(sm.committedStateComputed, false);
+  const pm = byVerdict.get('payload-mismatch')!;
+  assert.match(pm.headerPayloadHash ?? '', /^[0-9a-f]{64}$/);
+  assert.ok(!pm.failed[0]!.reason.includes(pm.headerPayloadHash!));
+  const text = formatInvalid(all);
+  assert.ok(text.includes('[6.state-mismatch]'));
+  assert.ok(text.includes(`${sm.committedStateId} (no state the replay computed)`));
+  assert.ok(text.includes(`the header says payload hash ${pm.headerPayloadHash}`));
+  // bounded: the first N in report order, the total still given
+  const two = listInvalid(store, faults, 2);
+  assert.equal(two.invalid, all.invalid);
+  assert.equal(two.shown, 2);
+  assert.deepEqual(two.blocks, all.blocks.slice(0, 2));
+  assert.match(formatInvalid(two), new RegExp(`^${all.invalid} invalid blocks \\(the first 2 in report order; --limit N for more\\)`));
+  // a valid spork has none
+  assert.deepEqual(listInvalid(stores[0]!, forks, 5), { invalid: 0, shown: 0, limit: 5, blocks: [] });
+});
+
 test('inspect: bad and unknown BLOCK arguments', () => {
   assert.throws(() => parseBlockSpec('zz'), QueryInputError);
   assert.throws(() => parseBlockSpec('-1'), QueryInputError);
@@ -184,4 +223,19 @@ test('CLI inspect: --json by height, --all, unknown block exits 2', () => {
   r = cli(['inspect', archive, '999', '--threads', '0']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /no block of the finalized chain at height 999/);
+});
+
+test('CLI inspect --invalid: text and --json, --limit, bad usage exits 2', () => {
+  const archive = vectorPath('scenarios/fault-verdicts.spork');
+  let r = cli(['inspect', '--invalid', archive, '--json', '--limit', '3', '--threads', '0']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.shown, 3);
+  assert.ok(j.invalid > 3);
+  assert.ok(j.blocks.every((b: any) => b.failed.every((f: any) => f.rules.length > 0)));
+  r = cli(['inspect', '--invalid', archive, '--threads', '0']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\[6\.state-mismatch\]/);
+  assert.equal(cli(['inspect', '--invalid', archive, '--limit', '0']).code, 2);
+  assert.equal(cli(['inspect', '--invalid', archive, '506']).code, 2);
 });

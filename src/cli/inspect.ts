@@ -8,11 +8,14 @@ import { jsonText, NotFoundError, parseBlockSpec, QueryInputError, StoreQuery, t
 import type { BlockStore } from '../store/store.js';
 import { InputError } from '../util/errors.js';
 import { openSource, parseThreads } from './common.js';
+import { DEFAULT_INVALID_LIMIT, invalidText, listInvalid } from './inspect-invalid.js';
 
 interface InspectFlags {
   db?: string;
   json?: boolean;
   all?: boolean;
+  invalid?: boolean;
+  limit: number;
   threads: number;
 }
 
@@ -25,10 +28,25 @@ export function registerInspect(program: Command): void {
     .option('--db <dir>', 'the LMDB store')
     .option('--json', "print JSON (the same as the HTTP server's /blocks/:id)")
     .option('--all', 'with a height: every block at that height, forks included')
+    .option('--invalid', 'every invalid block instead of one: failed checks with rule ids, states, state diff')
+    .option('--limit <n>', `with --invalid: list at most N blocks (the total is always given)`, parseLimit, DEFAULT_INVALID_LIMIT)
     .option('--threads <n>', 'worker threads if the store needs replaying', parseThreads, availableParallelism())
     .action(async (a: string | undefined, b: string | undefined, flags: InspectFlags) => {
       let archive = a;
       let block = b;
+      if (flags.invalid) {
+        if (block !== undefined || (archive === undefined) === (flags.db === undefined))
+          throw new InputError('give --invalid ARCHIVE, or --invalid --db DIR (no block)');
+        const src = await openSource(archive, flags.db, { quiet: true });
+        try {
+          await ensureReplayed(src.store, flags.threads);
+          process.stdout.write(invalidText(listInvalid(src.store, new StoreQuery(src.store), flags.limit), flags.json === true));
+          process.exitCode = 0;
+        } finally {
+          await src.close();
+        }
+        return;
+      }
       if (block === undefined) {
         if (flags.db === undefined || archive === undefined) throw new InputError('give ARCHIVE BLOCK, or --db DIR BLOCK');
         block = archive;
@@ -47,6 +65,11 @@ export function registerInspect(program: Command): void {
         await src.close();
       }
     });
+}
+
+function parseLimit(s: string): number {
+  if (!/^[0-9]+$/.test(s) || Number(s) < 1) throw new InputError(`--limit: expected a positive integer, got ${JSON.stringify(s)}`);
+  return Number(s);
 }
 
 function wrap<T>(f: () => T): T {
@@ -77,7 +100,7 @@ export function formatInspection(x: BlockInspection): string {
   kv('parent', x.parentId ?? '?');
   kv('finalized', x.onFinalizedChain ? 'yes (on the finalized chain)' : x.finalized ? 'marked finalized, but not on the consistent finalized chain' : 'no');
   kv('verdict', x.root ? 'root (trusted; checked against the root snapshot)' : (x.verdict ?? 'not replayed yet'));
-  for (const f of x.failed) kv(`  failed ${f.check}`, f.reason);
+  for (const f of x.failed) kv(`  failed ${f.check}`, `[${f.rules.join(', ')}] ${f.reason}`);
   if (x.decodeError !== null) kv('decode error', x.decodeError);
   if (x.header !== null) {
     w('  header');
@@ -96,6 +119,8 @@ export function formatInspection(x: BlockInspection): string {
   }
   kv('committed state', x.committedStateId ?? '-');
   kv('computed state', x.computedStateId ?? 'not evaluated');
+  if (x.committedStateId !== null && x.computedStateId !== null && x.committedStateId !== x.computedStateId)
+    w(`  (the committed state is not the computed one; the state change below is parent -> computed)`);
   if (x.events.length > 0) {
     w('  service events');
     x.events.forEach((e, i) => {

@@ -13,6 +13,7 @@ import type { VersionMapRow } from '../protocol/versions/beacons.js';
 import type { BlockResult } from '../replay/evaluate.js';
 import { evaluateStore, loadRoot, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
 import { ChainSummarizer, type ReportContext, type ReportSummary } from '../replay/report.js';
+import { verdictOf } from '../replay/verdicts.js';
 import {
   RUN_LANES,
   renderHtml,
@@ -445,6 +446,13 @@ export class TimelineBuilder {
   }
 }
 
+/** The failed rule ids of a result, by the check (verdict row) they belong to. */
+function rulesByCheck(r: BlockResult): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const id of r.failedRules ?? []) (out[verdictOf(id)] ??= []).push(id);
+  return out;
+}
+
 function detailsOf(r: BlockResult, onChain: boolean): BlockDetails {
   return {
     id: r.id,
@@ -457,6 +465,7 @@ function detailsOf(r: BlockResult, onChain: boolean): BlockDetails {
     verdict: r.verdict,
     failed: [...r.failed],
     reasons: { ...r.reasons },
+    rules: rulesByCheck(r),
     events: r.events.slice(0, MAX_EVENTS).map((e) => ({ type: e.type, outcome: e.outcome, reason: e.reason })),
     eventsTotal: r.events.length,
     committedStateId: r.committedStateId,

@@ -21,6 +21,8 @@ export interface BlockDetails<V extends string = string> {
   verdict: V;
   failed: string[];
   reasons: Record<string, string>;
+  /** The rule ids (docs/rules.md) that failed, by failed check. */
+  rules: Record<string, string[]>;
   events: { type: string; outcome: string; reason: string }[];
   eventsTotal: number;
   committedStateId: string | null;

@@ -295,6 +295,8 @@ type RowValue = Node | string | number | bigint | null;
         for (const k of reasons) {
           const li = el('li');
           li.appendChild(el('b', k + ': '));
+          const ids = d.rules[k] ?? [];
+          if (ids.length > 0) li.appendChild(el('code', `[${ids.join(', ')}] `));
           li.appendChild(doc.createTextNode(d.reasons[k]));
           ul.appendChild(li);
         }

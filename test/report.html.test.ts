@@ -9,7 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BlockStore } from '../src/store/store.js';
@@ -20,6 +21,8 @@ import { buildTimelineModel } from '../src/cli/report.js';
 import { run } from '../src/cli/main.js';
 import { RUN_LANES, renderHtml, type TimelineModel } from '../src/report/html.js';
 import { loadVectors, vectorPath } from './helpers/vectors.js';
+import { verdictOf } from '../src/replay/verdicts.js';
+import type { CheckRuleId } from '../src/protocol/rules.js';
 import { tempDir } from './helpers/tmp.js';
 
 const PAGES = ['fault-verdicts', 'upgrade-forks', 'efm-extension-chain'] as const;
@@ -257,7 +260,7 @@ test('report html in headless Chromium: script runs, details open from #block=, 
     const tasks: (() => Promise<string>)[] = [];
     for (const j of jobs) {
       tasks.push(() => chromium(bin, profile(), ['--dump-dom'], url(j.name, j.hash)));
-      tasks.push(() => chromium(bin, profile(), [`--screenshot=${join(dir.dir, `${j.name}.png`)}`, '--window-size=1400,900'], url(j.name, j.hash)));
+      tasks.push(() => chromium(bin, profile(), [`--screenshot=${join(dir.dir, `${j.name}.png`)}`, '--window-size=1280,900'], url(j.name, j.hash)));
     }
     const started = Date.now();
     const outputs = await pool(tasks, 3);
@@ -273,6 +276,20 @@ test('report html in headless Chromium: script runs, details open from #block=, 
       for (const lane of RUN_LANES) assert.match(dom, new RegExp(`class="lane" id="lane-${lane}" data-lane="${lane}"`), `${j.name}: lane ${lane} in the DOM`);
       const bad = lines.filter((l) => l.verdict !== 'ok');
       assert.equal(count(dom, /class="invalid-marker /g), bad.length, `${j.name}: markers in the DOM`);
+      // the not-ok table: each row's failed-checks cell names every failed check with its rule ids
+      for (const l of bad) {
+        const row = new RegExp(`<tr class="invalid-row" data-key="${l.id}">.*?</tr>`).exec(dom)?.[0] ?? '';
+        const cell = /<td class="failed-checks">(.*?)<\/td>/.exec(row)?.[1] ?? '';
+        for (const check of l.failed) {
+          const ids = model.details[l.id]!.rules[check] ?? [];
+          assert.ok(ids.length > 0, `${j.name}: ${l.id} ${check} has rule ids`);
+          for (const id of ids) assert.equal(verdictOf(id as CheckRuleId), check, `${j.name}: rule ${id} belongs to ${check}`);
+          assert.ok(
+            cell.includes(`<b>${check}</b> <code>${ids.join(', ')}</code>`),
+            `${j.name}: row of ${l.id} shows ${check} with ${ids.join(', ')} (${cell})`,
+          );
+        }
+      }
       assert.match(dom, /<header id="summary"/, `${j.name}: summary`);
       assert.match(dom, /<table id="version-map"/, `${j.name}: version map table`);
       // The script laid the timeline out for the window (the server renders at a nominal width).
@@ -289,6 +306,8 @@ test('report html in headless Chromium: script runs, details open from #block=, 
         for (const [check, reason] of Object.entries(l.reasons)) {
           const got = model.details[j.block]!.reasons[check]!;
           assert.ok(panel.includes(escHtml(got)), `${j.name}: panel shows the ${check} reason (${reason})`);
+          const ids = model.details[j.block]!.rules[check] ?? [];
+          assert.ok(panel.includes(`<code>[${ids.join(', ')}] </code>`), `${j.name}: panel shows the ${check} rule ids`);
         }
         assert.match(
           dom,
@@ -303,7 +322,12 @@ test('report html in headless Chromium: script runs, details open from #block=, 
         assert.deepEqual([Number(view[1]), Number(view[2])], [Number(m[1]) - low, Number(m[2]) - low + 1], `${j.name}: #range zoomed the view`);
       }
       const png = pngSize(join(dir.dir, `${j.name}.png`));
-      assert.deepEqual([png.width, png.height], [1400, 900], `${j.name}: screenshot size`);
+      assert.deepEqual([png.width, png.height], [1280, 900], `${j.name}: screenshot size`);
+      if (j.name === 'fault-verdicts') {
+        const keep = join(tmpdir(), 'spork-report-html-fault-verdicts.png');
+        copyFileSync(join(dir.dir, `${j.name}.png`), keep);
+        t.diagnostic(`screenshot: ${keep}`);
+      }
       assert.ok(png.bytes > 20_000, `${j.name}: screenshot has content (${png.bytes} bytes)`);
       assert.ok(statSync(join(dir.dir, `${j.name}.png`)).size === png.bytes);
     }

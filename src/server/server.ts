@@ -1,5 +1,6 @@
 // A read-only JSON HTTP API over a replayed store (node:http, no framework).
 //
+//   GET /openapi.json            the OpenAPI 3.1 document of this API (docs/openapi.json)
 //   GET /healthz                 {status, generation, finalizedHeight, blocks}
 //   GET /summary                 the replay summary (SPEC 7.2, without the run fields)
 //   GET /blocks/:idOrHeight      one block (a height names the finalized block there), as `inspect --json`
@@ -15,6 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import { BlockStore } from '../store/store.js';
 import { jsonText, Lru, NotFoundError, parseBlockSpec, parseHeight, parseList, QueryInputError, StoreQuery, type BootstrapParams } from '../query/query.js';
 
@@ -139,6 +141,12 @@ export class Api {
             return ok({ routes: ROUTES });
           }
           break;
+        case 'openapi.json':
+          if (a === undefined) {
+            none();
+            return { status: 200, body: openApiDocument(), cacheable: false };
+          }
+          break;
         case 'healthz':
           if (a === undefined) {
             none();
@@ -202,6 +210,7 @@ export class Api {
 }
 
 export const ROUTES = [
+  '/openapi.json',
   '/healthz',
   '/summary',
   '/blocks/:idOrHeight',
@@ -210,6 +219,13 @@ export const ROUTES = [
   '/versions[?height=H]',
   '/bootstrap-check?binary=X[&supports=M.m,...][&overrides=M.m.p,...][&from=H][&to=H]',
 ];
+
+// docs/openapi.json, found from the installed package (dist/src/server/ -> docs/), read once.
+let openApi: Buffer | null = null;
+function openApiDocument(): Buffer {
+  openApi ??= readFileSync(new URL('../../../docs/openapi.json', import.meta.url));
+  return openApi;
+}
 
 function ok(v: unknown, cacheable = true): Answer {
   return { status: 200, body: Buffer.from(jsonText(v)), cacheable };

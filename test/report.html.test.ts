@@ -106,6 +106,10 @@ test('report html: self-contained, every lane, one marker per non-ok block, deta
     for (const l of bad) {
       assert.match(html, new RegExp(`class="invalid-marker verdict-${l.verdict}[^"]*"[^>]* data-id="${l.id}"`), `${name}: marker for ${l.id}`);
       assert.deepEqual(model.details[l.id]?.failed, l.failed, `${name}: details of ${l.id}`);
+      const d = model.details[l.id]!;
+      // a not-ok block whose state the replay computed carries its state diff; the others none
+      assert.equal(d.stateDiff === null, d.computedStateId === null, `${name}: state diff of ${l.id}`);
+      if (l.verdict === 'state-mismatch') assert.equal(d.committedStateComputed, false, `${name}: ${l.id} committed state is no computed one`);
     }
     const offChainOk = lines.filter((l) => l.verdict === 'ok' && !l.finalized).length;
     assert.equal(count(html, /class="fork-block/g), offChainOk, `${name}: one fork block per ok off-chain block`);

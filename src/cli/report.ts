@@ -14,6 +14,7 @@ import type { BlockResult } from '../replay/evaluate.js';
 import { evaluateStore, loadRoot, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
 import { ChainSummarizer, type ReportContext, type ReportSummary } from '../replay/report.js';
 import { verdictOf } from '../replay/verdicts.js';
+import { StoreQuery } from '../query/query.js';
 import {
   RUN_LANES,
   renderHtml,
@@ -110,7 +111,27 @@ export function buildTimelineModel(store: BlockStore, root: RootSnapshot, opts: 
     opts.maxMarkers ?? DEFAULT_MAX_MARKERS,
   );
   for (const r of storedResults(store)) builder.add(r);
-  return builder.finish(opts.title);
+  const model = builder.finish(opts.title);
+  addStateDiffs(store, model);
+  return model;
+}
+
+/** At most this many not-ok blocks get their state diff in the page. */
+export const MAX_PAGE_DIFFS = 200;
+
+/** The state diff (parent -> computed) of the not-ok blocks whose state the replay computed. */
+function addStateDiffs(store: BlockStore, model: TimelineModel): void {
+  let q: StoreQuery | null = null;
+  let n = 0;
+  for (const [key, d] of Object.entries(model.details)) {
+    if (d.verdict === 'ok' || d.computedStateId === null || d.id === null) continue;
+    if (n++ >= MAX_PAGE_DIFFS) break;
+    q ??= new StoreQuery(store);
+    const x = q.inspect(key);
+    d.stateDiff = x.stateDiff.map((e) => e.text);
+    d.committedStateComputed =
+      d.committedStateId === null ? null : d.committedStateId === d.computedStateId || store.states.get(Buffer.from(d.committedStateId, 'hex')) !== undefined;
+  }
 }
 
 const str = (x: U64 | null | undefined): string | null => (x === null || x === undefined ? null : x.toString());
@@ -449,7 +470,10 @@ export class TimelineBuilder {
 /** The failed rule ids of a result, by the check (verdict row) they belong to. */
 function rulesByCheck(r: BlockResult): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const id of r.failedRules ?? []) (out[verdictOf(id)] ??= []).push(id);
+  for (const id of r.failedRules ?? []) {
+    const check = verdictOf(id);
+    out[check] = [...(out[check] ?? []), id];
+  }
   return out;
 }
 
@@ -466,6 +490,8 @@ function detailsOf(r: BlockResult, onChain: boolean): BlockDetails {
     failed: [...r.failed],
     reasons: { ...r.reasons },
     rules: rulesByCheck(r),
+    stateDiff: null,
+    committedStateComputed: null,
     events: r.events.slice(0, MAX_EVENTS).map((e) => ({ type: e.type, outcome: e.outcome, reason: e.reason })),
     eventsTotal: r.events.length,
     committedStateId: r.committedStateId,

@@ -23,6 +23,13 @@ export interface BlockDetails<V extends string = string> {
   reasons: Record<string, string>;
   /** The rule ids (docs/rules.md) that failed, by failed check. */
   rules: Record<string, string[]>;
+  /**
+   * For a not-ok block whose state the replay computed: the state change from the parent's state
+   * to the computed one (one text per field); null otherwise or past the page's cap.
+   */
+  stateDiff: string[] | null;
+  /** False when the committed state id is no state the replay computed; null when not known. */
+  committedStateComputed: boolean | null;
   events: { type: string; outcome: string; reason: string }[];
   eventsTotal: number;
   committedStateId: string | null;

@@ -304,6 +304,19 @@ type RowValue = Node | string | number | bigint | null;
       }
       row('committed state', d.committedStateId).className = 'mono';
       row('computed state', d.computedStateId).className = 'mono';
+      if (d.committedStateComputed === false) row('', 'the committed state is no state the replay computed');
+      if (d.stateDiff !== null) {
+        if (d.stateDiff.length === 0) row('state change', "none (the computed state is the parent's)");
+        else {
+          const table = el('table', undefined, 'state-diff');
+          for (const text of d.stateDiff) {
+            const tr = el('tr');
+            tr.appendChild(el('td', text));
+            table.appendChild(tr);
+          }
+          row('state change', table);
+        }
+      }
       row('protocol state v', d.protocolStateVersion);
       row('execution comp.', d.executionComponentVersion);
       row('cadence comp.', d.cadenceComponentVersion);

@@ -70,6 +70,10 @@ test('import, replay, versions, inspect, bootstrap-check, export, report, stats 
   const block = json(['inspect', '--db', db, 'finalized']);
   check('inspect.schema.json', block);
   rejects('inspect.schema.json', { ...block, verdict: 'good' });
+  // the 64-bit rule (docs/output.md): a metering limit written as a number is rejected
+  const text = JSON.stringify(block);
+  assert.match(text, /"memoryLimit":"\d+"/, 'the block state carries metering parameters');
+  rejects('inspect.schema.json', JSON.parse(text.replace(/"memoryLimit":"(\d+)"/, '"memoryLimit":$1')));
   check('bootstrap-check.schema.json', json(['bootstrap-check', '--db', db, '--binary', '0.40.0']));
   check('export.schema.json', json(['export', '--db', db, '--out', join(t.dir, 'x.spork')]));
   check('report.schema.json', json(['report', '--db', db, '--html', join(t.dir, 'r.html')]));

@@ -10,6 +10,15 @@ import { join } from 'node:path';
 import { parseArchiveBytes } from '../src/model/archive.js';
 import type { BlockRecord, RootSnapshot } from '../src/model/types.js';
 import { rootSnapshotToFlowJson } from '../src/access/snapshot.js';
+import Ajv2020Module from 'ajv/dist/2020.js';
+
+/** fetch --json against docs/schemas/fetch.schema.json (the other outputs: test/contracts.test.ts). */
+function checkFetchSchema(stats: unknown): void {
+  const Ajv2020 = ((Ajv2020Module as any).default ?? Ajv2020Module) as any;
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  const validate = ajv.compile(JSON.parse(readFileSync(new URL('../../docs/schemas/fetch.schema.json', import.meta.url), 'utf8')));
+  assert.ok(validate(stats), ajv.errorsText(validate.errors));
+}
 import { BlockStore } from '../src/store/store.js';
 import { writeSporkArchive } from '../src/synth/index.js';
 import { startAccessNode, type AccessNodeOptions } from './helpers/access-node.js';
@@ -145,6 +154,7 @@ test('issue 10: fetch through UNAVAILABLE bursts, rate limits, slow answers, INT
   const stats = JSON.parse(r.stdout);
   assert.equal(stats.height, Number(c.head));
   assert.equal(stats.written, c.byHeight.size);
+  checkFetchSchema(stats);
   assert.ok(stats.retries > 0, 'faults were injected');
   for (const code of ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'NOT_FOUND'])
     assert.ok(stats.retriesByCode[code] > 0, `retried ${code}: ${JSON.stringify(stats.retriesByCode)}`);

@@ -78,6 +78,14 @@ test('import, replay, versions, inspect, bootstrap-check, export, report, stats 
   check('export.schema.json', json(['export', '--db', db, '--out', join(t.dir, 'x.spork')]));
   check('report.schema.json', json(['report', '--db', db, '--html', join(t.dir, 'r.html')]));
   check('stats.schema.json', json(['stats', '--db', db]));
+  const invalid = json(['inspect', '--db', db, '--invalid', '--limit', '3']);
+  assert.ok(invalid.invalid > 0 && invalid.blocks.length === Math.min(3, invalid.invalid));
+  check('inspect-invalid.schema.json', invalid);
+  rejects('inspect-invalid.schema.json', { ...invalid, blocks: [{ ...invalid.blocks[0], failed: [{ check: 'bad', rules: [], reason: '' }] }] });
+  const rootDb = join(t.dir, 'root-db');
+  const root = json(['import-root', join(ROOT, 'test/fixtures/flow-go/snapshot-fixture1-sec0.json'), '--db', rootDb]);
+  check('import-root.schema.json', root);
+  rejects('import-root.schema.json', { ...root, height: String(root.height) });
   const err = cli(['inspect', '--db', join(t.dir, 'none'), '5', '--json']);
   assert.equal(err.code, 2);
   const e = JSON.parse(err.stdout);
@@ -86,14 +94,20 @@ test('import, replay, versions, inspect, bootstrap-check, export, report, stats 
 });
 
 test('JSONL report lines match report-line.schema.json (block lines, one summary last)', () => {
-  const lines = readFileSync(reportFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(reportFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.ok(lines.length > 300);
   for (const l of lines) check('report-line.schema.json', l);
   assert.equal(lines.at(-1).type, 'summary');
   const b = lines.find((l) => l.type === 'block');
   rejects('report-line.schema.json', renamed(b, 'parentId', 'parent'));
   rejects('report-line.schema.json', { ...b, height: String(b.height) });
-  assert.ok(lines.some((l) => l.type === 'block' && l.verdict !== 'ok'), 'the synthesized archive has faults');
+  assert.ok(
+    lines.some((l) => l.type === 'block' && l.verdict !== 'ok'),
+    'the synthesized archive has faults',
+  );
 });
 
 test('replay --json on data/sample.spork matches replay.schema.json', () => {
@@ -110,7 +124,11 @@ test('docs/openapi.json is OpenAPI 3.1 and its paths are the server routes', () 
   for (const [p, item] of Object.entries<any>(openapi.paths)) {
     assert.deepEqual(Object.keys(item), ['get'], p);
     assert.ok(item.get.responses['200'], p);
-    for (const name of p.match(/\{(\w+)\}/g) ?? []) assert.ok(item.get.parameters.some((x: any) => `{${x.name}}` === name && x.in === 'path' && x.required), `${p} ${name}`);
+    for (const name of p.match(/\{(\w+)\}/g) ?? [])
+      assert.ok(
+        item.get.parameters.some((x: any) => `{${x.name}}` === name && x.in === 'path' && x.required),
+        `${p} ${name}`,
+      );
   }
 });
 

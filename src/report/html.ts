@@ -440,7 +440,9 @@ function renderInvalidList(m: TimelineModel): string {
   const rows = m.markers
     .map((b) => {
       const d = m.details[b.key];
-      const failed = (d?.failed ?? []).map((c) => `<div class="failed-check"><b>${esc(c)}</b> <code>${esc((d!.rules[c] ?? []).join(', '))}</code>: ${esc(d!.reasons[c] ?? '')}</div>`).join('');
+      const failed = (d?.failed ?? [])
+        .map((c) => `<div class="failed-check"><b>${esc(c)}</b> <code>${esc((d!.rules[c] ?? []).join(', '))}</code>: ${esc(d!.reasons[c] ?? '')}</div>`)
+        .join('');
       return `<tr class="invalid-row" data-key="${esc(b.key)}"><td>${esc(b.height ?? '—')}</td><td>${esc(d?.view ?? '—')}</td><td>${blockLink(b.key, b.key.length > 20 ? b.key.slice(0, 16) + '…' : b.key)}</td><td><span class="vdot" style="background:${VERDICT_COLORS[b.verdict]}"></span>${esc(b.verdict)}</td><td class="failed-checks">${failed}</td><td>${b.finalized ? 'yes' : ''}</td></tr>`;
     })
     .join('');

@@ -139,6 +139,10 @@ export function comparableReport(text: string): string {
         delete x.threads;
         delete x.seconds;
         delete x.blocksPerSecond;
+        // run fields (docs/output.md): what this run evaluated, reused and imported
+        delete x.evaluated;
+        delete x.reused;
+        delete x.import;
       }
       return JSON.stringify(x);
     })

@@ -124,6 +124,8 @@ test('rule ids: inspect --json names the rules of each failed row and of each ev
       [['state-mismatch', ['6.state-mismatch']]],
     );
     assert.match(bad.failed[0].reason, /^payload commits [0-9a-f]{64}, computed [0-9a-f]{64}$/, 'both sides');
+    assert.equal(bad.committedStateComputed, false, 'the committed state is no state the replay computed');
+    assert.equal(blocks.find((b) => b.verdict === 'ok')?.committedStateComputed ?? true, true);
     const seal = JSON.parse(cli(['inspect', '--db', idb, '90001409', '--all', '--json']).stdout).find((b: any) => b.verdict === 'bad-seal');
     assert.deepEqual(seal.failed[0].rules, ['6.seal.order']);
     const withEvents = lines.find((l) => l.type === 'block' && l.events.length > 0);

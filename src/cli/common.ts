@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlockStore, type WriteActivity } from '../store/store.js';
-import { importArchive, type ImportStats } from '../store/import.js';
+import { importArchive, importedArchives, type ImportStats } from '../store/import.js';
 import { EnvironmentError, InputError, PartialImportError, osErrorLine } from '../util/errors.js';
 import { Progress } from './progress.js';
 import type { FileLabel } from '../util/atomic-file.js';
@@ -73,13 +73,9 @@ export async function openSource(
  */
 export function warnMerged(store: BlockStore, imported: ImportStats): void {
   if (store.temporary) return;
-  const others: string[] = [];
-  for (const { key, value } of store.meta.getRange({})) {
-    if (typeof key !== 'string' || !key.startsWith('import:')) continue;
-    const digest = (value as { digest?: string; done?: boolean }).digest;
-    if (digest !== undefined && digest === imported.sha256) continue;
-    others.push(digest === undefined ? `${key.split(':')[1]} bytes, incomplete` : `sha256 ${digest.slice(0, 16)}`);
-  }
+  const others = importedArchives(store)
+    .filter((a) => a.sha256 === null || a.sha256 !== imported.sha256)
+    .map((a) => (a.sha256 === null ? `${a.bytes} bytes, incomplete` : `sha256 ${a.sha256.slice(0, 16)}`));
   if (others.length === 0) return;
   process.stderr.write(
     `spork-replay: warning: the store ${store.dir} also holds the records of ${others.length} other archive${others.length > 1 ? 's' : ''} ` +

@@ -16,7 +16,7 @@ import { BlockStore } from '../store/store.js';
 import { checkOutputPath, produceFileAtomic } from '../util/atomic-file.js';
 import { EnvironmentError, InputError, osErrorLine } from '../util/errors.js';
 import { parseCount, printJson } from './common.js';
-import { formatSeconds } from './progress.js';
+import { formatRate, formatSeconds, logEveryMs } from './progress.js';
 
 function parseHeight(s: string): bigint {
   if (!/^[0-9]{1,20}$/.test(s) || BigInt(s) > 0xffffffffffffffffn) throw new InvalidArgumentError('expected a block height (a whole number)');
@@ -71,7 +71,7 @@ interface FetchFlags {
   attempts: number;
   deadline: number;
   maxMessageMb: number;
-  logEvery: number;
+  logEvery?: number;
   verbose?: boolean;
   pollMs: number;
   commitEvery: number;
@@ -81,12 +81,13 @@ interface FetchFlags {
 function progressPrinter(flags: FetchFlags): (p: FetchProgress) => void {
   if (flags.quiet || flags.json) return () => {};
   const tty = process.stderr.isTTY === true;
+  const every = flags.logEvery !== undefined ? flags.logEvery * 1000 : logEveryMs();
   const started = Date.now();
   let first: bigint | null = null;
   let last = 0;
   return (p) => {
     const now = Date.now();
-    if (now - last < (tty ? 200 : flags.logEvery * 1000)) return;
+    if (now - last < (tty ? 200 : every)) return;
     last = now;
     if (first === null) first = p.height;
     const secs = (now - started) / 1000;
@@ -96,7 +97,7 @@ function progressPrinter(flags: FetchFlags): (p: FetchProgress) => void {
     const pct = total > 0 ? ((100 * done) / total).toFixed(1) : '100.0';
     const left = Number(p.head - p.height);
     const eta = p.following && left <= 0 ? 'at the head, following' : rate > 0 ? `ETA ${formatSeconds(left / rate)}` : '';
-    const line = `fetch height ${p.height}/${p.head} ${pct}% ${Math.round(rate)} blocks/s ${eta} retries ${p.retries} elapsed ${formatSeconds(secs)}`;
+    const line = `fetch height ${p.height}/${p.head} ${pct}% ${formatRate(rate, 'blocks')} ${eta} retries ${p.retries} elapsed ${formatSeconds(secs)}`;
     if (tty) process.stderr.write(`\r${line.padEnd(110)}`);
     else process.stderr.write(`${new Date(now).toISOString()} ${line}\n`);
   };
@@ -153,7 +154,7 @@ export function registerFetch(program: Command): void {
     .option('--max-message-mb <n>', 'receive limit for one response', parsePositive, 256)
     .option('--commit-every <n>', 'blocks per write transaction (a commit also happens every second)', parsePositive, 512)
     .option('--poll-ms <ms>', 'with --follow: how soon to ask again for a height not finalized yet', parsePositive, 1000)
-    .option('--log-every <seconds>', 'progress log line interval when stderr is not a terminal', parsePositive, 10)
+    .option('--log-every <seconds>', 'progress log line interval when stderr is not a terminal (default: 10, or SPORK_REPLAY_LOG_EVERY_MS)', parsePositive)
     .option('--verbose', 'log every retry (otherwise counted in the progress line and the summary)')
     .option('--json', 'print the fetch statistics as JSON')
     .option('--quiet', 'no progress output')

@@ -20,7 +20,7 @@ export interface InvalidBlock {
   committedStateId: string | null;
   computedStateId: string | null;
   /** False when the committed state id is no state the replay computed (the diff is parent → computed). */
-  committedStateComputed: boolean;
+  committedStateComputed: boolean | null;
   stateDiff: BlockInspection['stateDiff'];
   /** The payload hash the header states (beside a payload-mismatch's recomputed one); null when unknown. */
   headerPayloadHash: string | null;
@@ -55,7 +55,7 @@ export function listInvalid(store: BlockStore, q: StoreQuery, limit: number): In
       failed: x?.failed ?? failedChecks(r),
       committedStateId: committed,
       computedStateId: r.computedStateId,
-      committedStateComputed: committed !== null && store.states.get(Buffer.from(committed, 'hex')) !== undefined,
+      committedStateComputed: x?.committedStateComputed ?? (committed === null ? null : q.isComputedState(committed)),
       stateDiff: x?.stateDiff ?? [],
       headerPayloadHash: headerString(x, 'payloadHash'),
     };
@@ -83,7 +83,7 @@ export function formatInvalid(l: InvalidList): string {
       if (f.check === 'payload-mismatch' && b.headerPayloadHash !== null) out.push(`    the header says payload hash ${b.headerPayloadHash}`);
     }
     if (b.committedStateId !== null && b.computedStateId !== null && b.committedStateId !== b.computedStateId) {
-      out.push(`  committed state ${b.committedStateId}${b.committedStateComputed ? '' : ' (no state the replay computed)'}`);
+      out.push(`  committed state ${b.committedStateId}${b.committedStateComputed === false ? ' (no state the replay computed)' : ''}`);
       out.push(`  computed state  ${b.computedStateId}`);
     }
     if (b.computedStateId === null) out.push('  state change: not evaluated (the block applies nothing)');

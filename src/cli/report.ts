@@ -129,8 +129,7 @@ function addStateDiffs(store: BlockStore, model: TimelineModel): void {
     q ??= new StoreQuery(store);
     const x = q.inspect(key);
     d.stateDiff = x.stateDiff.map((e) => e.text);
-    d.committedStateComputed =
-      d.committedStateId === null ? null : d.committedStateId === d.computedStateId || store.states.get(Buffer.from(d.committedStateId, 'hex')) !== undefined;
+    d.committedStateComputed = x.committedStateComputed;
   }
 }
 

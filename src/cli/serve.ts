@@ -1,5 +1,6 @@
 // `serve`: the read-only JSON HTTP API over a replayed store (src/server/server.ts).
 import { InvalidArgumentError, type Command } from 'commander';
+import { jsonText } from '../model/json-u64.js';
 import { openReadOnly, SERVER_DEFAULTS, startServer } from '../server/server.js';
 import { InputError } from '../util/errors.js';
 import { checkStorePath } from './common.js';
@@ -70,7 +71,7 @@ export function registerServe(program: Command): void {
         throw e;
       }
       const finalizedHeight = running.query.chain().finalizedHeight;
-      if (flags.json) process.stdout.write(`${JSON.stringify({ listening: running.url, store: flags.db, finalizedHeight: Number(finalizedHeight) })}\n`);
+      if (flags.json) process.stdout.write(`${jsonText({ listening: running.url, store: flags.db, finalizedHeight })}\n`);
       else if (!flags.quiet) process.stdout.write(`spork-replay serve: listening on ${running.url} (store ${flags.db}, finalized height ${finalizedHeight})\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -9,7 +9,8 @@ import type { U64 } from '../model/types.js';
 import { u64 } from '../model/u64.js';
 import { loadRoot } from '../replay/pipeline.js';
 import type { BlockResult } from '../replay/result.js';
-import { RESULTS_START, type BlockStore } from '../store/store.js';
+import { importedArchives } from '../store/import.js';
+import { DB_NAMES, RESULTS_START, type BlockStore } from '../store/store.js';
 import { openSource, printJson } from './common.js';
 import { formatAmount } from './progress.js';
 
@@ -27,24 +28,17 @@ export interface StoreStats {
   databases: Record<string, number>;
 }
 
-const DATABASES = ['blocks', 'orphans', 'records', 'order', 'children', 'finalized', 'headless', 'results', 'includes', 'states', 'meta'] as const;
-
 export function storeStats(store: BlockStore, dir: string, withVerdicts: boolean): StoreStats {
   const root = loadRoot(store);
-  const archives: StoreStats['archives'] = [];
+  const archives: StoreStats['archives'] = importedArchives(store).map((a) => ({ sha256: a.sha256, bytes: a.bytes, records: a.records, complete: a.complete }));
   const fetches: StoreStats['fetches'] = [];
   for (const { key, value } of store.meta.getRange({})) {
-    if (typeof key !== 'string') continue;
-    if (key.startsWith('import:')) {
-      const v = value as { offset?: number; record?: number; done?: boolean; digest?: string };
-      archives.push({ sha256: v.done ? (v.digest ?? null) : null, bytes: Number(key.split(':')[1]), records: v.record ?? 0, complete: v.done === true });
-    } else if (key.startsWith('fetch:')) {
-      const v = value as { height?: string; id?: string };
-      fetches.push({ rootId: key.slice('fetch:'.length), height: v.height === undefined ? null : u64(BigInt(v.height)), id: v.id ?? null });
-    }
+    if (typeof key !== 'string' || !key.startsWith('fetch:')) continue;
+    const v = value as { height?: string; id?: string };
+    fetches.push({ rootId: key.slice('fetch:'.length), height: v.height === undefined ? null : u64(BigInt(v.height)), id: v.id ?? null });
   }
   const databases: Record<string, number> = {};
-  for (const name of DATABASES) databases[name] = (store as unknown as Record<string, { getCount(o?: object): number }>)[name]!.getCount();
+  for (const name of DB_NAMES) databases[name] = (store as unknown as Record<string, { getCount(o?: object): number }>)[name]!.getCount();
   const results = store.results.getCount({ start: RESULTS_START });
   const records = store.order.getCount();
   let verdicts: Record<string, number> | null = null;

@@ -298,6 +298,7 @@ export class StoreQuery {
     }
     const before = this.stateView(parentStateId, c);
     const after = this.stateView(r?.computedStateId ?? null, c);
+    const committed = payload !== null ? toHex(payload.protocolStateId) : (r?.committedStateId ?? null);
 
     return {
       id,
@@ -315,8 +316,9 @@ export class StoreQuery {
       recordBytes: b.bytes.length,
       verdict: r?.verdict ?? null,
       failed: r === null ? [] : failedChecks(r),
-      committedStateId: payload !== null ? toHex(payload.protocolStateId) : (r?.committedStateId ?? null),
+      committedStateId: committed,
       computedStateId: r?.computedStateId ?? null,
+      committedStateComputed: committed === null ? null : committed === r?.computedStateId || this.isComputedState(committed),
       parentStateId,
       versions: r === null ? { ...EMPTY_VERSIONS } : versionsOf(r, chained, required),
       events: r === null ? [] : eventViews(this.store, c.rootCtx, r, b.decoded),
@@ -353,6 +355,7 @@ export class StoreQuery {
       failed: [],
       committedStateId: toHex(root.rootBlock.payload.protocolStateId),
       computedStateId: kvId,
+      committedStateComputed: true,
       parentStateId: null,
       versions: {
         protocolStateVersion: rv.protocolStateVersion,
@@ -370,6 +373,11 @@ export class StoreQuery {
       stateDiff: [],
       children: this.children(c.rootId),
     };
+  }
+
+  /** Whether a protocol state id is one the replay computed (states are stored content-addressed). */
+  isComputedState(hex: string): boolean {
+    return this.store.states.doesExist(Buffer.from(hex, 'hex'));
   }
 
   /** The protocol state after a block (KV store, epoch state and the epoch events it references). */

@@ -84,6 +84,8 @@ export interface BlockInspection {
   failed: FailedCheck[];
   committedStateId: string | null;
   computedStateId: string | null;
+  /** Whether the committed state is one the replay computed (for this block or any other); null when nothing is committed. */
+  committedStateComputed: boolean | null;
   parentStateId: string | null;
   versions: VersionsView;
   events: EventView[];

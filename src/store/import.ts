@@ -50,6 +50,28 @@ export interface ImportOptions {
   afterCommit?: (recordsCommitted: number) => void;
 }
 
+/** An archive this store has imported (or begun to), from its progress record in `meta`. */
+export interface ImportedArchive {
+  /** Archive size in bytes. */
+  bytes: number;
+  /** Records read (the header included). */
+  records: number;
+  complete: boolean;
+  /** SHA-256 of the whole archive, once it was read to the end. */
+  sha256: string | null;
+}
+
+/** Every archive imported into the store (one progress record each). */
+export function importedArchives(store: BlockStore): ImportedArchive[] {
+  const out: ImportedArchive[] = [];
+  for (const { key, value } of store.meta.getRange({})) {
+    if (typeof key !== 'string' || !key.startsWith('import:')) continue;
+    const p = value as ImportProgress;
+    out.push({ bytes: Number(key.split(':')[1]), records: p.record, complete: p.done, sha256: p.done ? (p.digest ?? null) : null });
+  }
+  return out;
+}
+
 /** Finds earlier progress of the same archive cheaply: its size and the hashes of its first and last MiB. */
 async function candidateKey(path: string): Promise<string> {
   const { size } = await stat(path);

@@ -15,7 +15,8 @@ const RESULT_STRUCTURES = Buffer.from([0]);
 export const RESULTS_START = Buffer.alloc(48);
 
 const BINARY_DBS = ['blocks', 'orphans', 'records', 'order', 'children', 'finalized', 'headless', 'includes'] as const;
-const DB_NAMES = [...BINARY_DBS, 'results', 'states', 'meta'] as const;
+/** Every named database of the environment (README "Store layout"). */
+export const DB_NAMES = [...BINARY_DBS, 'results', 'states', 'meta'] as const;
 
 export interface WriteActivity {
   /** e.g. `replay results into the store st` */

@@ -18,7 +18,8 @@ import { u64Key } from '../src/store/keys.js';
 import { importArchive } from '../src/store/import.js';
 import { BlockStore } from '../src/store/store.js';
 import { writeSporkArchive } from '../src/synth/index.js';
-import { startAccessNode } from '../test/helpers/access-node.js';
+import { encodeBlock, startAccessNode } from '../test/helpers/access-node.js';
+import { open, type RootDatabase } from 'lmdb';
 import { loadRoot } from '../src/replay/pipeline.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
@@ -72,10 +73,8 @@ async function prepare(o: Options): Promise<string> {
   return store;
 }
 
-/** Child: serve the store's finalized chain on 127.0.0.1 until stdin closes. */
-async function serve(storeDir: string): Promise<void> {
-  const store = BlockStore.open(storeDir, { readOnly: true });
-  const root = loadRoot(store);
+/** The store's finalized records by height, and its highest finalized height. */
+function chainOfStore(store: BlockStore): { head: bigint; blocks: (h: bigint) => BlockRecord | undefined } {
   let head = 0n;
   for (const { key } of store.finalized.getRange({ reverse: true, limit: 1 })) head = key.readBigUInt64BE(0);
   const blocks = (h: bigint): BlockRecord | undefined => {
@@ -85,12 +84,51 @@ async function serve(storeDir: string): Promise<void> {
     }
     return undefined;
   };
-  const node = await startAccessNode({ root, blocks, head });
+  return { head, blocks };
+}
+
+/**
+ * The protobuf `flow.entities.Block` of every finalized block, encoded once into an LMDB file
+ * beside the store (height -> bytes): the node answers from these bytes, so that encoding, the
+ * node's own cost, does not compete with the client for the two cores during the run.
+ */
+async function encodedBlocks(storeDir: string): Promise<RootDatabase> {
+  const path = `${storeDir}-proto`;
+  if (!existsSync(join(path, 'complete'))) {
+    rmSync(path, { recursive: true, force: true });
+    mkdirSync(path, { recursive: true });
+    console.error(`bench fetch: encoding every block as protobuf once -> ${path}`);
+    const store = BlockStore.open(storeDir, { readOnly: true });
+    const { blocks } = chainOfStore(store);
+    const db = open({ path: join(path, 'db'), encoding: 'binary', keyEncoding: 'binary' });
+    const rootHeight = BigInt(loadRoot(store).rootBlock.header.height);
+    for (let h = rootHeight + 1n; ; h++) {
+      const rec = blocks(h);
+      if (rec === undefined) break;
+      db.put(u64Key(h), encodeBlock(rec));
+      if (h % 1000n === 0n) await db.flushed;
+    }
+    await db.close();
+    await store.close();
+    writeFileSync(join(path, 'complete'), '');
+  }
+  return open({ path: join(path, 'db'), encoding: 'binary', keyEncoding: 'binary', readOnly: true });
+}
+
+/** Child: serve the store's finalized chain on 127.0.0.1 until stdin closes. */
+async function serve(storeDir: string): Promise<void> {
+  const proto = await encodedBlocks(storeDir);
+  const store = BlockStore.open(storeDir, { readOnly: true });
+  const root = loadRoot(store);
+  const { head, blocks } = chainOfStore(store);
+  const encoded = (h: bigint): Uint8Array | undefined => proto.getBinary(u64Key(h));
+  const node = await startAccessNode({ root, blocks, head, encoded: process.env.BENCH_FETCH_ENCODE_PER_CALL ? undefined : encoded });
   process.stdout.write(`ADDRESS ${node.address} HEAD ${head}\n`);
   process.stdin.resume();
   await new Promise((r) => process.stdin.once('end', r));
   await node.stop();
   await store.close();
+  await proto.close();
 }
 
 function procStatus(pid: number): { rssAnonKiB: number; cpuSeconds: number } | null {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Client, credentials, Metadata, Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
 import { blockRecordFromMessage, HeightMismatch } from '../src/access/block.js';
 import { MappingError } from '../src/access/errors.js';
-import { AccessClient, accessServiceDefinition, isClientReceiveLimit, type SubscribeBlocksResponseMsg } from '../src/access/grpc.js';
+import { AccessClient, accessServiceDefinition, encodeBlockResponse, isClientReceiveLimit, type SubscribeBlocksResponseMsg } from '../src/access/grpc.js';
 import { mapRootSnapshot } from '../src/access/snapshot.js';
 import { encodeArchiveHeader, encodeBlockRecord } from '../src/model/archive.js';
 import { toHex } from '../src/model/bytes.js';
@@ -12,7 +12,7 @@ import type { BlockRecord, RootSnapshot } from '../src/model/types.js';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { synthesize, writeSporkArchive } from '../src/synth/index.js';
-import { archiveChain, asServed, chainOf, rootAsServed, startAccessNode, type AccessNodeOptions } from './helpers/access-node.js';
+import { archiveChain, asServed, chainOf, encodeBlock, rootAsServed, startAccessNode, type AccessNodeOptions } from './helpers/access-node.js';
 
 interface Chain {
   root: RootSnapshot;
@@ -340,3 +340,71 @@ test('ACCESS 6.2 (test helper): archiveChain serves the finalized records of a .
   assert.equal(c.blocks(c.head + 1n), undefined, 'unfinalized blocks are not served');
   assert.equal(toHex(c.root.rootSeal.blockId), written.rootId);
 });
+
+test('test node: answers from pre-encoded Block bytes (the fetch benchmark) are the bytes it encodes per call; faults still apply', async (t) => {
+  const c = await chain();
+  const encoded = new Map([...c.byHeight].map(([h, r]) => [h, encodeBlock(r)]));
+  const shortAt = c.rootHeight + 30n;
+  const wrongAt = c.rootHeight + 40n;
+  const faults = { shortFieldAtHeight: shortAt, wrongHeightAtHeight: wrongAt };
+  const { client: plain } = await node(t, { faults });
+  const { n, client: raw } = await node(t, { faults, encoded: (h) => encoded.get(h) });
+  const rawCall = (c2: { address: string }, h: bigint) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const cl = new Client(c2.address, credentials.createInsecure());
+      cl.makeUnaryRequest(
+        '/flow.access.AccessAPI/GetBlockByHeight',
+        () => encodeReq(h),
+        (b: Buffer) => b,
+        {},
+        new Metadata(),
+        (e, b) => {
+          cl.close();
+          if (e) reject(e);
+          else resolve(b!);
+        },
+      );
+    });
+  for (let h = c.rootHeight; h <= c.head; h += 7n) {
+    const [a, b] = await Promise.all([plain.getBlockByHeight(h), raw.getBlockByHeight(h)]);
+    assert.deepEqual(b, a, `height ${h}`);
+  }
+  // byte for byte too: the bytes a node sends for the encoded path equal protobuf's encoding of the message path
+  const h = c.rootHeight + 9n;
+  const fromRaw = await rawCall(n, h);
+  assert.ok(fromRaw.equals(encodeBlockResponse(await plain.getBlockByHeight(h))), 'BlockResponse bytes');
+  const short = await raw.getBlockByHeight(shortAt);
+  assert.throws(() => blockRecordFromMessage(short.block, shortAt), MappingError, 'the short field is sent');
+  const wrong = await raw.getBlockByHeight(wrongAt);
+  assert.throws(() => blockRecordFromMessage(wrong.block, wrongAt), HeightMismatch, 'the wrong height is sent');
+  // the subscription sends the same messages
+  const got: SubscribeBlocksResponseMsg[] = [];
+  const s = raw.subscribeBlocksFromStartHeight(c.rootHeight + 1n, 'BLOCK_FINALIZED');
+  await new Promise<void>((resolve) => {
+    s.on('data', (m: SubscribeBlocksResponseMsg) => {
+      got.push(m);
+      if (got.length === 50) {
+        s.cancel();
+        resolve();
+      }
+    });
+    s.on('error', () => resolve());
+  });
+  assert.equal(got.length, 50);
+  for (const m of got) {
+    const hh = BigInt(m.block!.block_header!.height);
+    if (hh === shortAt) continue;
+    assert.ok(bytesOf(blockRecordFromMessage(m.block, hh)).equals(bytesOf(c.byHeight.get(hh)!)), `stream height ${hh}`);
+  }
+});
+
+function encodeReq(h: bigint): Buffer {
+  const out = [0x08];
+  let x = h;
+  while (x > 0x7fn) {
+    out.push(Number(x & 0x7fn) | 0x80);
+    x >>= 7n;
+  }
+  out.push(Number(x), 0x10, 1);
+  return Buffer.from(out);
+}

@@ -15,6 +15,7 @@ import {
 import { blockMessageFromRecord } from '../../src/access/block.js';
 import {
   accessServiceDefinition,
+  encodeBlockResponse,
   type BlockHeaderMsg,
   type BlockHeaderResponseMsg,
   type BlockMsg,
@@ -77,6 +78,13 @@ export interface AccessNodeOptions {
   /** Default "v0.44.3". */
   semver?: string;
   faults?: FaultPlan;
+  /**
+   * The encoded `flow.entities.Block` of the block at a height (what `encodeBlock` gives for its
+   * record), for a node that answers from bytes encoded once instead of encoding per call (the
+   * fetch benchmark: serialization is the node's cost, not the client's). A height it has no
+   * bytes for, and the shortField fault, are encoded per call.
+   */
+  encoded?: (height: bigint) => Uint8Array | undefined;
 }
 
 export interface AccessNodeStats {
@@ -92,6 +100,87 @@ export interface AccessNode {
   stop(): Promise<void>;
 }
 
+/** Pre-encoded response bytes, sent as they are (see `rawAwareService`). */
+class Raw {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** The AccessAPI service definition whose two block answers may also be `Raw` bytes. */
+function rawAwareService(): ReturnType<typeof accessServiceDefinition> {
+  const def = accessServiceDefinition();
+  const out: Record<string, unknown> = { ...def };
+  for (const rpc of ['GetBlockByHeight', 'SubscribeBlocksFromStartHeight']) {
+    const m = def[rpc];
+    const serialize = m.responseSerialize;
+    out[rpc] = { ...m, responseSerialize: (v: unknown) => (v instanceof Raw ? v.bytes : serialize(v)) };
+  }
+  return out as ReturnType<typeof accessServiceDefinition>;
+}
+
+/** The bytes of one `flow.entities.Block` message for a record (what a v0.43+ node sends). */
+export function encodeBlock(rec: BlockRecord): Buffer {
+  const f = lengthField(encodeBlockResponse({ block: blockMessageFromRecord(rec), block_status: 'BLOCK_UNKNOWN', metadata: null }), 1);
+  return f.subarray(f.length - lengthOfBody(f));
+}
+
+/** Field `no` (length-delimited, tag and length included) of an encoded message: the last one. */
+function lengthField(b: Buffer, no: number): Buffer {
+  let found: Buffer | null = null;
+  for (let i = 0; i < b.length; ) {
+    const start = i;
+    let tag = 0;
+    for (let s = 0; ; s += 7) {
+      const x = b[i++]!;
+      tag += (x & 0x7f) * 2 ** s;
+      if (!(x & 0x80)) break;
+    }
+    const wire = tag % 8;
+    if (wire === 0) {
+      while (b[i++]! & 0x80);
+      continue;
+    }
+    if (wire !== 2) throw new Error(`wire type ${wire} not expected here`);
+    let len = 0;
+    for (let s = 0; ; s += 7) {
+      const x = b[i++]!;
+      len += (x & 0x7f) * 2 ** s;
+      if (!(x & 0x80)) break;
+    }
+    i += len;
+    if (Math.floor(tag / 8) === no) found = b.subarray(start, i);
+  }
+  if (found === null) throw new Error(`no field ${no}`);
+  return found;
+}
+
+/** The body length of one length-delimited field (tag and length included). */
+function lengthOfBody(f: Buffer): number {
+  let i = 0;
+  while (f[i++]! & 0x80);
+  let len = 0;
+  for (let s = 0; ; s += 7) {
+    const x = f[i++]!;
+    len += (x & 0x7f) * 2 ** s;
+    if (!(x & 0x80)) break;
+  }
+  return len;
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+/** `0x0a len body`: field 1 of a message, length-delimited. */
+function field1(body: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from([0x0a, ...varint(body.length)]), body]);
+}
+
 class Rpc extends Error {
   constructor(
     readonly code: status,
@@ -100,6 +189,9 @@ class Rpc extends Error {
     super(details);
   }
 }
+
+/** BlockResponse field 2 (block_status) as bytes. */
+const STATUS_BYTES: Record<BlockStatus, Buffer> = { BLOCK_UNKNOWN: Buffer.alloc(0), BLOCK_FINALIZED: Buffer.from([0x10, 1]), BLOCK_SEALED: Buffer.from([0x10, 2]) };
 
 const METHOD = (rpc: string) => `/flow.access.AccessAPI/${rpc}`;
 const NODE_ID = Buffer.alloc(32, 0xa5);
@@ -139,6 +231,7 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
   let wrongHeightSent = false;
   const waiters = new Set<() => void>();
   let snapshot: Buffer | null = null;
+  let metaBytes: Buffer | null = null;
 
   const rootRecord: BlockRecord = { blockId: rootId, header: root.rootBlock.header, payload: root.rootBlock.payload, finalized: true };
   const recordAt = (h: bigint): BlockRecord | undefined => (h === sporkRoot ? rootRecord : opts.blocks(h));
@@ -152,6 +245,20 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
       highest_indexed_height: String(head),
       executor_metadata: null,
     };
+  }
+
+  /** BlockResponse field 3 (metadata) as bytes, encoded once per head. */
+  function metadataBytes(): Buffer {
+    metaBytes ??= lengthField(encodeBlockResponse({ block: null, block_status: 'BLOCK_UNKNOWN', metadata: metadata() }), 3);
+    return metaBytes;
+  }
+
+  /** The pre-encoded bytes of a record's Block message, unless a fault changes what is sent. */
+  function encodedBlock(rec: BlockRecord): Uint8Array | undefined {
+    if (opts.encoded === undefined) return undefined;
+    const h = BigInt(rec.header.height);
+    if (faults.shortFieldAtHeight !== undefined && h === faults.shortFieldAtHeight) return undefined;
+    return opts.encoded(h);
   }
 
   const statusOf = (h: bigint): BlockStatus => (h === sporkRoot ? 'BLOCK_SEALED' : 'BLOCK_FINALIZED');
@@ -302,9 +409,12 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
       const h = BigInt(req.height);
       return { block: headerMessage(finalizedRecord(h)), block_status: statusOf(h), metadata: metadata() };
     }),
-    GetBlockByHeight: unary<GetBlockByHeightRequestMsg, BlockResponseMsg>('GetBlockByHeight', true, (req) => {
+    GetBlockByHeight: unary<GetBlockByHeightRequestMsg, BlockResponseMsg | Raw>('GetBlockByHeight', true, (req) => {
       const h = BigInt(req.height);
-      return { block: lightOrFull(blockMessage(blockByHeight(h)), req.full_block_response), block_status: statusOf(h), metadata: metadata() };
+      const rec = blockByHeight(h);
+      const raw = req.full_block_response ? encodedBlock(rec) : undefined;
+      if (raw !== undefined) return new Raw(Buffer.concat([field1(raw), STATUS_BYTES[statusOf(h)], metadataBytes()]));
+      return { block: lightOrFull(blockMessage(rec), req.full_block_response), block_status: statusOf(h), metadata: metadata() };
     }),
     GetProtocolStateSnapshotByHeight: unary<GetProtocolStateSnapshotByHeightRequestMsg, ProtocolStateSnapshotResponseMsg>(
       'GetProtocolStateSnapshotByHeight',
@@ -351,7 +461,9 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
       }
       const rec = recordAt(h);
       if (rec === undefined) throw new Rpc(status.NOT_FOUND, `could not get block for height ${h}: key not found`);
-      if (!call.write({ block: lightOrFull(blockMessage(rec), req.full_block_response) })) await new Promise((r) => call.once('drain', r));
+      const raw = req.full_block_response ? encodedBlock(rec) : undefined;
+      const msg = raw !== undefined ? new Raw(field1(raw)) : { block: lightOrFull(blockMessage(rec), req.full_block_response) };
+      if (!call.write(msg as SubscribeBlocksResponseMsg)) await new Promise((r) => call.once('drain', r));
       sent++;
       h++;
       if (faults.dropStreamAfter !== undefined && sent >= faults.dropStreamAfter) {
@@ -363,7 +475,7 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
   }
 
   const server = new Server();
-  server.addService(accessServiceDefinition(), impl);
+  server.addService(rawAwareService(), impl);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
@@ -375,6 +487,7 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
     setHead(h: bigint) {
       head = h;
       headId = null;
+      metaBytes = null;
       for (const w of [...waiters]) w();
     },
     stop() {

@@ -191,7 +191,11 @@ class Rpc extends Error {
 }
 
 /** BlockResponse field 2 (block_status) as bytes. */
-const STATUS_BYTES: Record<BlockStatus, Buffer> = { BLOCK_UNKNOWN: Buffer.alloc(0), BLOCK_FINALIZED: Buffer.from([0x10, 1]), BLOCK_SEALED: Buffer.from([0x10, 2]) };
+const STATUS_BYTES: Record<BlockStatus, Buffer> = {
+  BLOCK_UNKNOWN: Buffer.alloc(0),
+  BLOCK_FINALIZED: Buffer.from([0x10, 1]),
+  BLOCK_SEALED: Buffer.from([0x10, 2]),
+};
 
 const METHOD = (rpc: string) => `/flow.access.AccessAPI/${rpc}`;
 const NODE_ID = Buffer.alloc(32, 0xa5);

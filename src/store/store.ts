@@ -1,9 +1,10 @@
 // The LMDB block store. Raw canonical archive bytes are the source of truth (so workers read
 // them with getBinaryFast and a C program can read the same environment); everything else is
 // an index over them or a replay result. Layout: README "Store layout".
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { dataFileProblem, padDataFile } from './data-file.js';
 import { CliError, DamagedStoreError, EnvironmentError, InputError, NoSpaceError, isWriteFailure, osErrorLine } from '../util/errors.js';
 
 export const STORE_FORMAT = 1;
@@ -69,6 +70,9 @@ export class BlockStore implements StoreDbs {
   /** A store the command removes when it ends (so a failure keeps nothing of it). */
   temporary = false;
   private writeFailure: CliError | null = null;
+  /** Nesting of guarded write transactions (only the outermost one commits). */
+  private writeDepth = 0;
+  private padAfterCommit: () => void = () => {};
 
   private constructor(
     readonly dir: string,
@@ -130,6 +134,9 @@ export class BlockStore implements StoreDbs {
    */
   private guardWrites(): void {
     const dbs: { transactionSync: (...a: any[]) => unknown }[] = [this.env, ...DB_NAMES.map((n) => (this as any)[n])];
+    const rawEnvTransaction = this.env.transactionSync.bind(this.env);
+    const dataFile = join(this.dir, 'data.mdb');
+    this.padAfterCommit = () => rawEnvTransaction(() => padDataFile(dataFile));
     for (const db of dbs) {
       const raw = db.transactionSync.bind(db);
       db.transactionSync = (...args: any[]) => this.guard(() => raw(...args));
@@ -146,11 +153,19 @@ export class BlockStore implements StoreDbs {
 
   private guard<T>(write: () => T): T {
     if (this.writeFailure !== null) throw this.writeFailure;
+    if (this.writeDepth > 0) return write();
     this.checkSpace();
+    this.writeDepth++;
     try {
-      return write();
+      const out = write();
+      // a commit can leave unwritten pages at the end of the file (data-file.ts): the file is
+      // extended to its header's size at once, so that no reader finds it short
+      this.padAfterCommit();
+      return out;
     } catch (e) {
       throw this.failWith(e);
+    } finally {
+      this.writeDepth--;
     }
   }
 
@@ -257,56 +272,4 @@ function checkStoreDir(dir: string, readOnly: boolean): void {
   if (!statSync(data).isFile()) throw new DamagedStoreError(dir, 'data.mdb is not a file');
   const problem = dataFileProblem(data);
   if (problem !== null) throw new DamagedStoreError(dir, problem);
-}
-
-// LMDB's data file starts with two meta pages (liblmdb/mdb.c, MDB_page_header and MDB_meta, on
-// a 64-bit build): a 24-byte page header, then magic (u32), version (u32), fixed address and map
-// size (2 x u64), the free and main db records (2 x 48 bytes; the page size is the free db's
-// md_pad), the last used page number (u64) and the transaction id (u64). Little-endian.
-const MDB_MAGIC = 0xbeefc0de;
-const META = { magic: 24, pageSize: 48, lastPage: 144, txnId: 152, end: 160 };
-
-interface MetaPage {
-  pageSize: number;
-  lastPage: bigint;
-  txnId: bigint;
-}
-
-function readMeta(b: Buffer, at: number): MetaPage | null {
-  if (at + META.end > b.length || b.readUInt32LE(at + META.magic) !== MDB_MAGIC) return null;
-  const pageSize = b.readUInt32LE(at + META.pageSize);
-  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return null;
-  return { pageSize, lastPage: b.readBigUInt64LE(at + META.lastPage), txnId: b.readBigUInt64LE(at + META.txnId) };
-}
-
-/**
- * Why the data file cannot be mapped safely, or null. Reads the meta pages with plain reads
- * (no mmap) and compares the file size with the size LMDB's newest meta page says it has
- * written, (last page + 1) * page size: pages past the end of the file are what SIGBUS a reader.
- * An empty file is a store being created.
- */
-export function dataFileProblem(path: string): string | null {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(2 * 65536);
-    const n = readSync(fd, head, 0, head.length, 0);
-    // the size after the header: a writer extends the file before it commits a meta page naming it
-    const size = fstatSync(fd).size;
-    if (size === 0) return null;
-    const b = head.subarray(0, n);
-    const first = readMeta(b, 0);
-    const second = readMeta(b, first?.pageSize ?? 4096);
-    if (first === null && second === null) {
-      return size < 2 * 4096 ? `data.mdb is ${size} bytes, too short for LMDB's header pages` : 'data.mdb is not an LMDB data file (no valid meta page)';
-    }
-    const meta = first === null ? second! : second === null || first.txnId >= second.txnId ? first : second;
-    const pages = meta.lastPage + 1n;
-    const need = pages * BigInt(meta.pageSize);
-    if (BigInt(size) < need) {
-      return `data.mdb is ${size} bytes but its header says ${need} (${pages} pages of ${meta.pageSize} bytes): the file was cut short`;
-    }
-    return null;
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -2,7 +2,10 @@
 // test/helpers/access-node.ts, serving a flow-profile synth spork from an LMDB store), with 16
 // calls in flight, and the fetching process's memory over the run.
 //
-//   node dist/bench/fetch.js [--blocks N] [--concurrency C] [--seed S] [--out FILE]
+//   node dist/bench/fetch.js [--blocks N] [--transport stream|unary] [--concurrency C] [--seed S] [--out FILE]
+//
+// --transport: the fetch's bulk path (default stream: one SubscribeBlocksFromStartHeight; unary:
+// GetBlockByHeight with C calls in flight).
 //
 // The node runs in its own process and the fetch in another (the CLI, as a user runs it), so the
 // figure is the client's. Both share this machine's cores. Memory: the fetch process's anonymous
@@ -29,6 +32,8 @@ const BIN = join(ROOT, 'bin', 'spork-replay.js');
 
 interface Options {
   blocks: number;
+  /** Default 'stream' (the fetch's default). */
+  transport?: 'stream' | 'unary';
   concurrency: number;
   seed: string;
   out: string | null;
@@ -41,7 +46,10 @@ function parseArgs(argv: string[]): Options & { serve?: string } {
     const v = argv[++i];
     if (a === '--blocks') o.blocks = Number(v);
     else if (a === '--concurrency') o.concurrency = Number(v);
-    else if (a === '--seed') o.seed = String(v);
+    else if (a === '--transport') {
+      if (v !== 'stream' && v !== 'unary') throw new Error('--transport is stream or unary');
+      o.transport = v;
+    } else if (a === '--seed') o.seed = String(v);
     else if (a === '--out') o.out = resolve(String(v));
     else if (a === '--serve') o.serve = String(v);
     else throw new Error(`unknown argument ${a}`);
@@ -146,6 +154,7 @@ function procStatus(pid: number): { rssAnonKiB: number; cpuSeconds: number } | n
 
 export interface FetchBenchResult {
   blocks: number;
+  transport: 'stream' | 'unary';
   concurrency: number;
   seconds: number;
   blocksPerSecond: number;
@@ -158,6 +167,7 @@ export interface FetchBenchResult {
 
 export async function benchFetch(o: Options): Promise<FetchBenchResult> {
   const storeDir = await prepare(o);
+  const transport = o.transport ?? 'stream';
   const server = spawn(process.execPath, [SELF, '--serve', storeDir], { stdio: ['pipe', 'pipe', 'inherit'] });
   const address = await new Promise<string>((res, rej) => {
     let buf = '';
@@ -175,7 +185,7 @@ export async function benchFetch(o: Options): Promise<FetchBenchResult> {
     const started = process.hrtime.bigint();
     const child = spawn(
       process.execPath,
-      [BIN, 'fetch', '--access', address, '--insecure', '--db', db, '--concurrency', String(o.concurrency), '--json', '--quiet'],
+      [BIN, 'fetch', '--access', address, '--insecure', '--db', db, '--transport', transport, '--concurrency', String(o.concurrency), '--json', '--quiet'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -200,6 +210,7 @@ export async function benchFetch(o: Options): Promise<FetchBenchResult> {
     };
     return {
       blocks: stats.written,
+      transport,
       concurrency: o.concurrency,
       seconds: Math.round(seconds * 100) / 100,
       blocksPerSecond: Math.round(stats.written / seconds),
@@ -219,7 +230,7 @@ async function main(): Promise<void> {
   if (o.serve !== undefined) return serve(o.serve);
   const r = await benchFetch(o);
   console.log(
-    `fetch over loopback: ${r.blocks} blocks in ${r.seconds} s = ${r.blocksPerSecond} blocks/s with ${r.concurrency} calls in flight; ` +
+    `fetch over loopback (${r.transport === 'stream' ? 'one block subscription' : `GetBlockByHeight, ${r.concurrency} calls in flight`}): ${r.blocks} blocks in ${r.seconds} s = ${r.blocksPerSecond} blocks/s; ` +
       `client CPU ${r.clientCpuMicrosPerBlock} µs/block, node CPU ${r.serverCpuMicrosPerBlock} µs/block; RssAnon ${r.rssAnonMiB.at10} / ${r.rssAnonMiB.at50} / ${r.rssAnonMiB.at90} MiB at 10/50/90% (max ${r.rssAnonMiB.max}); retries ${r.retries}`,
   );
   if (o.out !== null) {

@@ -123,7 +123,8 @@ async function node(opts: Partial<AccessNodeOptions> = {}) {
   return startAccessNode({ root: c.root, blocks: (h) => c.byHeight.get(h), head: c.head, ...opts });
 }
 
-const fast = ['--insecure', '--backoff-ms', '2', '--quiet'];
+const fastAll = ['--insecure', '--backoff-ms', '2', '--quiet'];
+const fast = fastAll;
 
 async function replayLines(db: string): Promise<string[]> {
   const report = join(db, '..', `${db.split('/').pop()}.jsonl`);
@@ -132,36 +133,77 @@ async function replayLines(db: string): Promise<string[]> {
   return blockLines(report);
 }
 
-test('issue 10: fetch through UNAVAILABLE bursts, rate limits, slow answers, INTERNAL and a lagging node; replay equals the archive', async (tt) => {
-  const c = await spork();
-  const n = await node({
-    faults: {
-      seed: 1,
-      unavailableEvery: 37,
-      unavailableBurst: 2,
-      resourceExhaustedEvery: 53,
-      internalEvery: 71,
-      slowEvery: 29,
-      slowMs: 30,
-      laggingNotFoundEvery: 101,
-    },
+const transports = ['stream', 'unary'] as const;
+/** The bulk call of each transport, and the call the other one makes (none while catching up). */
+const bulkCall = { stream: 'SubscribeBlocksFromStartHeight', unary: 'GetBlockByHeight' } as const;
+const otherCall = { stream: 'GetBlockByHeight', unary: 'SubscribeBlocksFromStartHeight' } as const;
+
+for (const transport of transports) {
+  test(`issue 10 (--transport ${transport}): fetch through UNAVAILABLE bursts, rate limits, slow answers, INTERNAL and a lagging node; replay equals the archive`, async (tt) => {
+    const c = await spork();
+    const n = await node({
+      faults: {
+        seed: 1,
+        unavailableEvery: 37,
+        unavailableBurst: 2,
+        resourceExhaustedEvery: 53,
+        internalEvery: 71,
+        slowEvery: 29,
+        slowMs: 30,
+        laggingNotFoundEvery: 101,
+        laggingStreamEvery: 9,
+      },
+    });
+    tt.after(() => n.stop());
+    const db = join(t.dir, `faults-${transport}.db`);
+    const out = join(t.dir, `fetched-${transport}.spork`);
+    const r = await run(['fetch', '--access', n.address, '--db', db, '--out', out, '--transport', transport, '--json', ...fast]);
+    assert.equal(r.code, 0, r.stderr);
+    const stats = JSON.parse(r.stdout);
+    assert.equal(stats.height, Number(c.head));
+    assert.equal(stats.written, c.byHeight.size);
+    checkFetchSchema(stats);
+    assert.ok(stats.retries > 0, 'faults were injected');
+    for (const code of ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'NOT_FOUND'])
+      assert.ok(stats.retriesByCode[code] > 0, `retried ${code}: ${JSON.stringify(stats.retriesByCode)}`);
+    assert.ok(n.stats.calls[bulkCall[transport]]! > 0 && n.stats.calls[otherCall[transport]] === undefined, JSON.stringify(n.stats.calls));
+    assert.deepEqual(stats.recordedMismatches, { idMismatch: 0, payloadMismatch: 0, parentLink: 0, decodeError: 0 });
+    assert.deepEqual(await replayLines(db), c.reference);
+    // what was fetched, as an archive, is the generated archive byte for byte
+    assert.ok(readFileSync(out).equals(readFileSync(archive)), '--out differs from the archive the node serves');
   });
+}
+
+test('issue 10: answers later than the call deadline are DEADLINE_EXCEEDED, retried (a stalled stream is cancelled and reopened)', async (tt) => {
+  const c = await spork();
+  const to = BigInt(c.root.rootBlock.header.height) + 400n;
+  for (const transport of transports) {
+    const n = await node({ faults: { seed: 5, slowEvery: 150, slowMs: 1400 } });
+    tt.after(() => n.stop());
+    const db = join(t.dir, `deadline-${transport}.db`);
+    const r = await run(['fetch', '--access', n.address, '--db', db, '--to', String(to), '--deadline', '1', '--transport', transport, '--json', ...fast]);
+    assert.equal(r.code, 0, r.stderr);
+    const stats = JSON.parse(r.stdout);
+    assert.equal(stats.height, Number(to));
+    assert.ok(stats.retriesByCode.DEADLINE_EXCEEDED > 0, `${transport}: ${JSON.stringify(stats.retriesByCode)}`);
+    assert.ok(n.stats.faults.slow > 0);
+    const a = BlockStore.open(db, { readOnly: true });
+    assert.equal(a.recordCount(), Number(to) - Number(c.root.rootBlock.header.height));
+    await a.close();
+  }
+});
+
+test('issue 10: a node without subscriptions (UNIMPLEMENTED) is fetched with GetBlockByHeight', async (tt) => {
+  const c = await spork();
+  const n = await node({ noSubscriptions: true });
   tt.after(() => n.stop());
-  const db = join(t.dir, 'faults.db');
-  const out = join(t.dir, 'fetched.spork');
-  const r = await run(['fetch', '--access', n.address, '--db', db, '--out', out, '--json', ...fast]);
+  const db = join(t.dir, 'nostreams.db');
+  const r = await run(['fetch', '--access', n.address, '--db', db, '--json', ...fast]);
   assert.equal(r.code, 0, r.stderr);
-  const stats = JSON.parse(r.stdout);
-  assert.equal(stats.height, Number(c.head));
-  assert.equal(stats.written, c.byHeight.size);
-  checkFetchSchema(stats);
-  assert.ok(stats.retries > 0, 'faults were injected');
-  for (const code of ['UNAVAILABLE', 'RESOURCE_EXHAUSTED', 'INTERNAL', 'NOT_FOUND'])
-    assert.ok(stats.retriesByCode[code] > 0, `retried ${code}: ${JSON.stringify(stats.retriesByCode)}`);
-  assert.deepEqual(stats.recordedMismatches, { idMismatch: 0, payloadMismatch: 0, parentLink: 0, decodeError: 0 });
+  assert.equal(JSON.parse(r.stdout).height, Number(c.head));
+  assert.equal(n.stats.calls.SubscribeBlocksFromStartHeight, 1);
+  assert.ok(n.stats.calls.GetBlockByHeight! >= c.byHeight.size);
   assert.deepEqual(await replayLines(db), c.reference);
-  // what was fetched, as an archive, is the generated archive byte for byte
-  assert.ok(readFileSync(out).equals(readFileSync(archive)), '--out differs from the archive the node serves');
 });
 
 test('issue 10: the root from the node (GetProtocolStateSnapshotByHeight) or from the published file gives the same store', async (tt) => {
@@ -194,36 +236,39 @@ test('issue 10: the root from the node (GetProtocolStateSnapshotByHeight) or fro
   await sa2.close();
 });
 
-test('issue 10: kill -9 during fetch at several points, then fetch again: the same store as one uninterrupted fetch', async (tt) => {
-  const c = await spork();
-  const n = await node({ faults: { seed: 2, slowEvery: 1, slowMs: 2 } });
-  tt.after(() => n.stop());
-  const whole = join(t.dir, 'whole.db');
-  let r = await run(['fetch', '--access', n.address, '--db', whole, '--concurrency', '4', ...fast]);
-  assert.equal(r.code, 0, r.stderr);
-  const killed = join(t.dir, 'killed.db');
-  // kill -9 once the fetch has committed past 20%, 45%, 70% and 90% of the chain: each run resumes the last
-  const rootHeight = BigInt(c.root.rootBlock.header.height);
-  const span = c.head - rootHeight;
-  for (const pct of [20n, 45n, 70n, 90n]) {
-    const at = rootHeight + (span * pct) / 100n;
-    r = await run(['fetch', '--access', n.address, '--db', killed, '--concurrency', '4', '--commit-every', '25', ...fast], {
-      killWhen: () => (progressHeight(killed, c.root) ?? 0n) >= at,
-    });
-    assert.equal(r.signal, 'SIGKILL', `killed past ${pct}%: ${r.stderr}`);
-    const h = progressHeight(killed, c.root)!;
-    assert.ok(h >= at && h < c.head, `stopped at ${h}, between ${at} and the head`);
-  }
-  r = await run(['fetch', '--access', n.address, '--db', killed, '--json', ...fast]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(JSON.parse(r.stdout).resumed, true);
-  const a = BlockStore.open(whole, { readOnly: true });
-  const b = BlockStore.open(killed, { readOnly: true });
-  assert.equal(storeDigest(b), storeDigest(a));
-  await a.close();
-  await b.close();
-  assert.deepEqual(await replayLines(killed), c.reference);
-});
+for (const transport of transports) {
+  test(`issue 10 (--transport ${transport}): kill -9 during fetch at several points, then fetch again: the same store as one uninterrupted fetch`, async (tt) => {
+    const c = await spork();
+    const n = await node({ faults: { seed: 2, slowEvery: 1, slowMs: 2 } });
+    tt.after(() => n.stop());
+    const fast = ['--transport', transport, ...fastAll];
+    const whole = join(t.dir, `whole-${transport}.db`);
+    let r = await run(['fetch', '--access', n.address, '--db', whole, '--concurrency', '4', ...fast]);
+    assert.equal(r.code, 0, r.stderr);
+    const killed = join(t.dir, `killed-${transport}.db`);
+    // kill -9 once the fetch has committed past 20%, 45%, 70% and 90% of the chain: each run resumes the last
+    const rootHeight = BigInt(c.root.rootBlock.header.height);
+    const span = c.head - rootHeight;
+    for (const pct of [20n, 45n, 70n, 90n]) {
+      const at = rootHeight + (span * pct) / 100n;
+      r = await run(['fetch', '--access', n.address, '--db', killed, '--concurrency', '4', '--commit-every', '25', ...fast], {
+        killWhen: () => (progressHeight(killed, c.root) ?? 0n) >= at,
+      });
+      assert.equal(r.signal, 'SIGKILL', `killed past ${pct}%: ${r.stderr}`);
+      const h = progressHeight(killed, c.root)!;
+      assert.ok(h >= at && h < c.head, `stopped at ${h}, between ${at} and the head`);
+    }
+    r = await run(['fetch', '--access', n.address, '--db', killed, '--json', ...fast]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).resumed, true);
+    const a = BlockStore.open(whole, { readOnly: true });
+    const b = BlockStore.open(killed, { readOnly: true });
+    assert.equal(storeDigest(b), storeDigest(a));
+    await a.close();
+    await b.close();
+    assert.deepEqual(await replayLines(killed), c.reference);
+  });
+}
 
 test('issue 10: --follow imports new heads through a dropped stream until SIGINT, with replay and bootstrap-check beside it', async (tt) => {
   const c = await spork();
@@ -275,13 +320,15 @@ test('ACCESS 6.3/6.6: a node whose own root is above the spork root, another spo
   const bad = BigInt(root) + 400n;
   n = await node({ faults: { seed: 4, shortFieldAtHeight: bad } });
   tt.after(() => n.stop());
-  const db = join(t.dir, 'short.db');
-  r = await run(['fetch', '--access', n.address, '--db', db, '--json', ...fast]);
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, new RegExp(`height ${bad}: block\\.[a-z_.\\[\\]0-9]+: 31 bytes, expected 32`));
-  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  const s = BlockStore.open(db, { readOnly: true });
-  const p = s.meta.get(`fetch:${Buffer.from(c.root.rootSeal.blockId).toString('hex')}`);
-  await s.close();
-  assert.equal(p.height, String(bad - 1n), 'every block below the bad one is kept');
+  for (const transport of transports) {
+    const db = join(t.dir, `short-${transport}.db`);
+    r = await run(['fetch', '--access', n.address, '--db', db, '--transport', transport, '--json', ...fast]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`height ${bad}: block\\.[a-z_.\\[\\]0-9]+: 31 bytes, expected 32`));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    const s = BlockStore.open(db, { readOnly: true });
+    const p = s.meta.get(`fetch:${Buffer.from(c.root.rootSeal.blockId).toString('hex')}`);
+    await s.close();
+    assert.equal(p.height, String(bad - 1n), `${transport}: every block below the bad one is kept`);
+  }
 });

@@ -35,9 +35,15 @@ export interface FetchOptions {
   to?: bigint;
   /** After the head, keep importing newly finalized blocks until `signal` aborts. */
   follow?: boolean;
-  /** Calls in flight. */
+  /**
+   * How the blocks up to the head come: one SubscribeBlocksFromStartHeight stream, reconnected
+   * from the next height after an error (default; a node without subscriptions falls back to
+   * calls), or GetBlockByHeight calls with `concurrency` in flight (ACCESS 6.5 step 4).
+   */
+  transport?: 'stream' | 'unary';
+  /** Calls in flight (the unary transport). */
   concurrency: number;
-  /** Calls started per second at most (none: unlimited). */
+  /** Calls started (unary) or blocks received (stream) per second at most (none: unlimited). */
   rate?: number;
   retry: RetryPolicy;
   /** Stop at the first block whose id, payload hash or parent link does not recompute (else written as received). */
@@ -125,6 +131,8 @@ class Fetch {
   private readonly mismatches = { idMismatch: 0, payloadMismatch: 0, parentLink: 0, decodeError: 0 };
   private readonly warnings: string[] = [];
   private nextCallAt = 0;
+  /** The node answered a subscription UNIMPLEMENTED: blocks come by GetBlockByHeight. */
+  private noStreams = false;
 
   constructor(
     private readonly store: BlockStore,
@@ -300,12 +308,18 @@ class Fetch {
   // ------------------------------------------------------------ calls, retries, rate
 
   private async throttle(): Promise<void> {
+    const wait = this.reserve();
+    if (wait > 0) await sleep(wait, this.opts.signal);
+  }
+
+  /** The next slot of `rate`: how long to wait before using it (ms). */
+  private reserve(): number {
     const rate = this.opts.rate;
-    if (rate === undefined || rate <= 0) return;
+    if (rate === undefined || rate <= 0) return 0;
     const now = Date.now();
     const at = Math.max(now, this.nextCallAt);
     this.nextCallAt = at + 1000 / rate;
-    if (at > now) await sleep(at - now, this.opts.signal);
+    return at - now;
   }
 
   private countRetry(why: string, code: string): void {
@@ -436,8 +450,48 @@ class Fetch {
     this.opts.onProgress?.({ rootHeight: this.rootHeight, height: this.height, head: this.head, written: this.written, retries: this.retries, following });
   }
 
-  /** Heights from..to with `concurrency` calls in flight; records are written in height order. */
+  /** Heights from..to (from = the last written + 1), by the chosen transport. */
   private async fetchRange(from: bigint, to: bigint): Promise<void> {
+    if ((this.opts.transport ?? 'stream') === 'stream' && !this.noStreams && (await this.streamRange(to))) return;
+    await this.windowRange(from, to);
+  }
+
+  /**
+   * Heights up to `to` over SubscribeBlocksFromStartHeight, reconnecting from the last written
+   * height + 1 after an error with the 6.6 table (a call failing `attempts` times in a row without
+   * a block stops). NOT_FOUND here is a start at or below the head the node reported: a lagging
+   * node, retried 3 times. Returns false when the node has no subscriptions (UNIMPLEMENTED).
+   */
+  private async streamRange(to: bigint): Promise<boolean> {
+    let failures = 0;
+    while (this.height < to && !this.aborted) {
+      const before = this.height;
+      try {
+        await this.subscribe(to);
+      } catch (e) {
+        if (this.aborted) break;
+        if (e instanceof FetchError) throw e;
+        if (isServiceError(e) && e.code === status.UNIMPLEMENTED) {
+          this.log('the node has no block subscriptions: fetching with GetBlockByHeight');
+          this.noStreams = true;
+          return false;
+        }
+        if (this.height > before) failures = 0;
+        const what = `SubscribeBlocksFromStartHeight(${this.height + 1n})`;
+        let d = classify(e, 'stream');
+        if (isServiceError(e) && e.code === status.NOT_FOUND && failures < 3) d = { action: 'retry', why: `${codeName(e.code)}: ${e.details}` };
+        if (d.action === 'stop') throw new FetchError(`${what}: ${d.why}${d.hint ? ` (${d.hint})` : ''}`);
+        failures++;
+        this.countRetry(`${what}: ${d.why}`, isServiceError(e) ? codeName(e.code) : 'ERROR');
+        if (failures >= this.opts.retry.attempts) throw new FetchError(`${what} failed ${failures} times in a row; last: ${d.why}`);
+        await sleep(backoffMs(this.opts.retry, failures - 1), this.opts.signal);
+      }
+    }
+    return true;
+  }
+
+  /** Heights from..to with `concurrency` calls in flight; records are written in height order. */
+  private async windowRange(from: bigint, to: bigint): Promise<void> {
     const ready = new Map<bigint, BlockRecord>();
     const inflight = new Map<bigint, Promise<void>>();
     let failure: unknown = null;
@@ -514,19 +568,35 @@ class Fetch {
     }
   }
 
-  /** One subscription from the next height; resolves when it ends or the fetch is aborted. */
-  private subscribe(): Promise<void> {
+  /**
+   * One subscription from the next height; resolves when the fetch is aborted or, with `until`,
+   * once that height is written. With `until` (catching up, not following at the head), a stream
+   * that brings no block within the call deadline is cancelled as DEADLINE_EXCEEDED.
+   */
+  private subscribe(until?: bigint): Promise<void> {
     const start = this.height + 1n;
     const stream: ClientReadableStream<SubscribeBlocksResponseMsg> = this.client.subscribeBlocksFromStartHeight(start, 'BLOCK_FINALIZED');
+    const following = until === undefined;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      let stall: NodeJS.Timeout | undefined;
+      let paused: NodeJS.Timeout | undefined;
       const finish = (e?: unknown) => {
         if (settled) return;
         settled = true;
+        clearTimeout(stall);
+        clearTimeout(paused);
         this.opts.signal?.removeEventListener('abort', onAbort);
         if (e === undefined) resolve();
         else reject(e);
       };
+      if (!following) {
+        const ms = this.opts.retry.deadlineMs;
+        stall = setTimeout(() => {
+          stream.cancel();
+          finish(Object.assign(new Error('the stream stalled'), { code: status.DEADLINE_EXCEEDED, details: `no block within ${ms / 1000} s` }));
+        }, ms);
+      }
       const onAbort = () => {
         stream.cancel();
         finish();
@@ -541,7 +611,18 @@ class Fetch {
             throw new FetchError(`SubscribeBlocksFromStartHeight: height ${h} arrived after ${this.height}: the stream skipped heights`);
           this.seeHead(h);
           this.write(this.map(msg.block, h));
-          this.progress(true);
+          this.progress(following);
+          if (!following && this.height >= until) {
+            stream.cancel();
+            finish();
+            return;
+          }
+          stall?.refresh();
+          const wait = this.reserve();
+          if (wait > 0) {
+            stream.pause();
+            paused = setTimeout(() => stream.resume(), wait);
+          }
         } catch (e) {
           stream.cancel();
           finish(e);

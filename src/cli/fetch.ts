@@ -1,6 +1,6 @@
 // `fetch` (a store from a Flow Access node) and `import-root` (a store from a root snapshot alone).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { fetchChain, type FetchProgress, type FetchStats } from '../access/fetch.js';
 import { AccessClient } from '../access/grpc.js';
 import { DEFAULT_RETRY } from '../access/retry.js';
@@ -57,6 +57,7 @@ interface FetchFlags {
   rootSnapshot?: string;
   to?: bigint;
   follow?: boolean;
+  transport: 'stream' | 'unary';
   concurrency: number;
   rate?: number;
   tls?: boolean;
@@ -140,8 +141,13 @@ export function registerFetch(program: Command): void {
     .option('--root-snapshot <file>', "the spork's published root-protocol-state-snapshot.json (default: ask the node at the spork root height)")
     .option('--to <height>', 'last height to fetch (default: the finalized head)', parseHeight)
     .option('--follow', 'after the head, keep importing newly finalized blocks until SIGINT/SIGTERM')
-    .option('--concurrency <n>', 'calls in flight', parsePositive, 16)
-    .option('--rate <per-second>', 'calls per second at most (default: no limit)', parsePositive)
+    .addOption(
+      new Option('--transport <kind>', 'stream: one block subscription, reconnected after errors; unary: GetBlockByHeight calls, --concurrency in flight')
+        .choices(['stream', 'unary'])
+        .default('stream'),
+    )
+    .option('--concurrency <n>', 'calls in flight (--transport unary)', parsePositive, 16)
+    .option('--rate <per-second>', 'calls (unary) or blocks (stream) per second at most (default: no limit)', parsePositive)
     .option('--tls', 'TLS (the default)')
     .option('--insecure', 'plaintext gRPC (loopback, or nodes that serve no TLS)')
     .option('--out <file>', 'also write the canonical archive of the store (the bytes `export` writes)')
@@ -182,6 +188,7 @@ export function registerFetch(program: Command): void {
           expected: { rootParentId: flags.rootParentId, rootStateCommitment: flags.rootStateCommitment },
           to: flags.to,
           follow: flags.follow,
+          transport: flags.transport,
           concurrency: flags.concurrency,
           rate: flags.rate,
           retry: { ...DEFAULT_RETRY, baseMs: flags.backoffMs, attempts: flags.attempts, deadlineMs: flags.deadline * 1000 },

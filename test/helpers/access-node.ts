@@ -40,21 +40,27 @@ import { compareBytes } from '../../src/model/bytes.js';
 import type { BlockRecord, EpochCommit, Id, RootSnapshot, ServiceEvent } from '../../src/model/types.js';
 import { Rng } from '../../src/synth/rng.js';
 
-/** Faults, each deterministic for a seed (the phase of every periodic fault comes from it). */
+/**
+ * Faults, each deterministic for a seed (the phase of every periodic fault comes from it). The
+ * periodic call faults count unary calls and the messages of block subscriptions together: a
+ * fault on a message ends its subscription with that status instead of sending the message.
+ */
 export interface FaultPlan {
   seed?: number | string;
-  /** Unary calls fail UNAVAILABLE `unavailableBurst` (default 1) times in a row, every N calls. */
+  /** Unary calls (or stream messages) fail UNAVAILABLE `unavailableBurst` (default 1) times in a row, every N calls. */
   unavailableEvery?: number;
   unavailableBurst?: number;
-  /** Every Nth unary call: RESOURCE_EXHAUSTED "<method> rate limit reached, please retry later." */
+  /** Every Nth unary call (or stream message): RESOURCE_EXHAUSTED "<method> rate limit reached, please retry later." */
   resourceExhaustedEvery?: number;
-  /** Every Nth block call (GetBlockByHeight, GetBlockHeaderByHeight): INTERNAL. */
+  /** Every Nth block call (GetBlockByHeight, GetBlockHeaderByHeight) or subscription message: INTERNAL. */
   internalEvery?: number;
-  /** Every Nth unary call answers `slowMs` late (a client deadline below it gives DEADLINE_EXCEEDED). */
+  /** Every Nth unary call (or stream message) answers `slowMs` late (a client deadline below it gives DEADLINE_EXCEEDED). */
   slowEvery?: number;
   slowMs?: number;
   /** Every Nth height at or below the head answers NOT_FOUND once (a lagging node behind a load balancer). */
   laggingNotFoundEvery?: number;
+  /** Every Nth subscription start (at or below the head) answers NOT_FOUND: it reached a lagging node behind a load balancer. */
+  laggingStreamEvery?: number;
   /** Every subscription fails UNAVAILABLE after this many messages. */
   dropStreamAfter?: number;
   /** The block at this height is always sent with one 32-byte field cut to 31 bytes. */
@@ -85,6 +91,8 @@ export interface AccessNodeOptions {
    * bytes for, and the shortField fault, are encoded per call.
    */
   encoded?: (height: bigint) => Uint8Array | undefined;
+  /** A node without block subscriptions: SubscribeBlocksFromStartHeight answers UNIMPLEMENTED. */
+  noSubscriptions?: boolean;
 }
 
 export interface AccessNodeStats {
@@ -230,6 +238,7 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
   let headId: Buffer | null = null;
   let callNo = 0;
   let blockCallNo = 0;
+  let streamNo = 0;
   let stopped = false;
   const lagged = new Set<bigint>();
   let wrongHeightSent = false;
@@ -427,6 +436,8 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
     ),
     SubscribeBlocksFromStartHeight: (call: ServerWritableStream<SubscribeBlocksFromStartHeightRequestMsg, SubscribeBlocksResponseMsg>) => {
       stats.calls.SubscribeBlocksFromStartHeight = (stats.calls.SubscribeBlocksFromStartHeight ?? 0) + 1;
+      if (opts.noSubscriptions)
+        return fail(call, new Rpc(status.UNIMPLEMENTED, 'unknown method SubscribeBlocksFromStartHeight for service flow.access.AccessAPI'));
       stream(call).catch((e: unknown) => fail(call, e instanceof Rpc ? e : new Rpc(status.INTERNAL, String(e))));
     },
   };
@@ -457,12 +468,19 @@ export async function startAccessNode(opts: AccessNodeOptions): Promise<AccessNo
     let h = BigInt(req.start_block_height);
     if (h < nodeRoot) throw new Rpc(status.INVALID_ARGUMENT, `start height must be greater than or equal to the root height ${nodeRoot}`);
     if (h > head) throw new Rpc(status.NOT_FOUND, `could not get header for height ${h}: could not retrieve resource: key not found`);
+    if (schedule.hit('laggingStream', faults.laggingStreamEvery, ++streamNo)) {
+      stats.faults.laggingNotFound++;
+      throw new Rpc(status.NOT_FOUND, `could not get header for height ${h}: could not retrieve resource: key not found`);
+    }
     let sent = 0;
     while (!call.cancelled && !stopped) {
       if (h > head) {
         await headAbove(call);
         continue;
       }
+      const fault = await injected('SubscribeBlocksFromStartHeight', true);
+      if (fault !== null) throw fault;
+      if (call.cancelled || stopped) break;
       const rec = recordAt(h);
       if (rec === undefined) throw new Rpc(status.NOT_FOUND, `could not get block for height ${h}: key not found`);
       const raw = req.full_block_response ? encodedBlock(rec) : undefined;

@@ -37,6 +37,8 @@ import type {
   ServiceEventMsg,
   TimeoutCertificateMsg,
   TimestampMsg,
+  WireBlockResponse,
+  WireSubscribeBlocksResponse,
 } from './grpc.js';
 
 /** The response is for another height than asked (3.4): a transport or server fault, retried by the caller. */
@@ -243,6 +245,29 @@ export function blockRecordFromMessage(b: BlockMsg | null, requestedHeight: bigi
     payload: payloadFrom(block),
     finalized: true,
   };
+}
+
+/**
+ * The record of a GetBlockByHeight response as the fetch reads it (grpc.ts `wireBlockResponse`):
+ * decoded straight from the wire (wire.ts), with the height check of `blockRecordFromMessage`,
+ * or mapped from the message when the bytes were not of the regular shape.
+ */
+export function recordOfWireResponse(w: WireBlockResponse, requestedHeight: bigint): BlockRecord {
+  if ('message' in w) return blockRecordFromMessage(w.message.block, requestedHeight);
+  const got = BigInt(w.fast.record.header.height);
+  if (got !== requestedHeight) throw new HeightMismatch(requestedHeight, got);
+  return w.fast.record;
+}
+
+/** The record of one subscription message (grpc.ts `subscribeBlockRecords`), and its height. */
+export function recordOfWireStreamMessage(w: WireSubscribeBlocksResponse): { height: bigint; map: () => BlockRecord } {
+  if ('record' in w) {
+    const rec = w.record;
+    return { height: BigInt(rec.header.height), map: () => rec };
+  }
+  const b = w.message.block;
+  const height = BigInt(b?.block_header?.height ?? b?.height ?? '0');
+  return { height, map: () => blockRecordFromMessage(b, height) };
 }
 
 // ---------------------------------------------------------------- model → message (what a v0.43+ node sends)

@@ -16,9 +16,9 @@ import type { BlockStore } from '../store/store.js';
 import { validateRoot } from '../store/root.js';
 import { RecordConflict, RecordWriter } from '../store/writer.js';
 import { InputError } from '../util/errors.js';
-import { blockRecordFromMessage, checkRecord, HeightMismatch } from './block.js';
+import { checkRecord, HeightMismatch, recordOfWireResponse, recordOfWireStreamMessage } from './block.js';
 import { MappingError } from './errors.js';
-import type { AccessClient, NodeVersionInfoMsg, SubscribeBlocksResponseMsg } from './grpc.js';
+import type { AccessClient, NodeVersionInfoMsg, WireSubscribeBlocksResponse } from './grpc.js';
 import { backoffMs, classify, codeName, isServiceError, sleep, type CallKind, type RetryPolicy } from './retry.js';
 import { mapRootSnapshot } from './snapshot.js';
 
@@ -362,17 +362,18 @@ class Fetch {
       'block',
       `height ${h}: GetBlockByHeight`,
       async () => {
-        const r = await this.client.getBlockByHeight(h);
-        this.seeHead(0n, r.metadata?.latest_finalized_height);
-        return this.map(r.block, h); // a HeightMismatch here is retried
+        const r = await this.client.getBlockRecordByHeight(h);
+        const latest = 'fast' in r ? r.fast.latestFinalizedHeight : r.message.metadata?.latest_finalized_height;
+        if (latest !== undefined && latest !== null && latest !== '') this.seeHead(BigInt(latest));
+        return this.map(() => recordOfWireResponse(r, h), h); // a HeightMismatch here is retried
       },
       (n) => (h <= this.head && n <= 3 ? 'retry' : 'stop'),
     );
   }
 
-  private map(b: Parameters<typeof blockRecordFromMessage>[0], h: bigint): BlockRecord {
+  private map(f: () => BlockRecord, h: bigint): BlockRecord {
     try {
-      return blockRecordFromMessage(b, h);
+      return f();
     } catch (e) {
       if (e instanceof MappingError) throw new FetchError(`height ${h}: ${e.message}`);
       throw e;
@@ -575,7 +576,7 @@ class Fetch {
    */
   private subscribe(until?: bigint): Promise<void> {
     const start = this.height + 1n;
-    const stream: ClientReadableStream<SubscribeBlocksResponseMsg> = this.client.subscribeBlocksFromStartHeight(start, 'BLOCK_FINALIZED');
+    const stream: ClientReadableStream<WireSubscribeBlocksResponse> = this.client.subscribeBlockRecords(start, 'BLOCK_FINALIZED');
     const following = until === undefined;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -602,15 +603,15 @@ class Fetch {
         finish();
       };
       this.opts.signal?.addEventListener('abort', onAbort, { once: true });
-      stream.on('data', (msg: SubscribeBlocksResponseMsg) => {
+      stream.on('data', (w: WireSubscribeBlocksResponse) => {
         if (settled) return;
         try {
-          const h = BigInt(msg.block?.block_header?.height ?? msg.block?.height ?? '0');
+          const { height: h, map } = recordOfWireStreamMessage(w);
           if (h <= this.height) return; // a subscription may deliver its start height again (6.5 step 5)
           if (h !== this.height + 1n)
             throw new FetchError(`SubscribeBlocksFromStartHeight: height ${h} arrived after ${this.height}: the stream skipped heights`);
           this.seeHead(h);
-          this.write(this.map(msg.block, h));
+          this.write(this.map(map, h));
           this.progress(following);
           if (!following && this.height >= until) {
             stream.cancel();

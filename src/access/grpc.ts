@@ -4,6 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import { Client, credentials, Metadata, status, type CallOptions, type ClientReadableStream, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition, type PackageDefinition } from '@grpc/proto-loader';
+import type { BlockRecord, U64 } from '../model/types.js';
+import { fastBlockResponse, fastSubscribeBlocksResponse } from './wire.js';
 
 export const ACCESS_SERVICE = 'flow.access.AccessAPI';
 
@@ -269,6 +271,16 @@ export function encodeBlockResponse(msg: BlockResponseMsg): Buffer {
   return method('GetBlockByHeight').responseSerialize(msg);
 }
 
+/** A BlockResponse as the fetch reads it: decoded straight into a record (wire.ts), or the message. */
+export type WireBlockResponse = { fast: { record: BlockRecord; latestFinalizedHeight: U64 | null } } | { message: BlockResponseMsg };
+export type WireSubscribeBlocksResponse = { record: BlockRecord } | { message: SubscribeBlocksResponseMsg };
+
+/** Binary BlockResponse → the record when it has the regular shape, else proto-loader's message (which may throw). */
+export function wireBlockResponse(bytes: Buffer): WireBlockResponse {
+  const fast = fastBlockResponse(bytes);
+  return fast !== null ? { fast } : { message: decodeBlockResponse(bytes) };
+}
+
 // ---------------------------------------------------------------- client
 
 export interface AccessClientOptions {
@@ -379,18 +391,52 @@ export class AccessClient {
     return stream;
   }
 
+  /**
+   * GetBlockByHeight (full form) for the fetch: the block record decoded straight from the wire
+   * when the response has the regular shape, else the message as proto-loader gives it (see
+   * wire.ts); a response that does not parse is the same INTERNAL error as for `getBlockByHeight`.
+   */
+  getBlockRecordByHeight(height: bigint, deadlineMs?: number): Promise<WireBlockResponse> {
+    return this.unary<GetBlockByHeightRequestMsg, WireBlockResponse>(
+      'GetBlockByHeight',
+      { height: uint64(height), full_block_response: true },
+      deadlineMs,
+      wireBlockResponse,
+    );
+  }
+
+  /** `subscribeBlocksFromStartHeight` for the fetch: each message as in `getBlockRecordByHeight`. */
+  subscribeBlockRecords(start: bigint, blockStatus: 'BLOCK_FINALIZED' | 'BLOCK_SEALED'): ClientReadableStream<WireSubscribeBlocksResponse> {
+    const m = method('SubscribeBlocksFromStartHeight');
+    const req: SubscribeBlocksFromStartHeightRequestMsg = { start_block_height: uint64(start), block_status: blockStatus, full_block_response: true };
+    const general = m.responseDeserialize as (b: Buffer) => SubscribeBlocksResponseMsg;
+    const stream = this.client.makeServerStreamRequest<object, WireSubscribeBlocksResponse>(
+      m.path,
+      m.requestSerialize,
+      (b: Buffer) => {
+        const record = fastSubscribeBlocksResponse(b);
+        return record !== null ? { record } : { message: general(b) };
+      },
+      req,
+      new Metadata(),
+      {},
+    );
+    stream.on('error', (e: ServiceError) => this.noteError(e));
+    return stream;
+  }
+
   close(): void {
     this.client.close();
   }
 
-  private unary<Req extends object, Res>(rpc: string, req: Req, deadlineMs?: number): Promise<Res> {
+  private unary<Req extends object, Res>(rpc: string, req: Req, deadlineMs?: number, deserialize?: (b: Buffer) => Res): Promise<Res> {
     const m = method(rpc);
     const options: CallOptions = { deadline: Date.now() + (deadlineMs ?? this.deadlineMs) };
     return new Promise<Res>((resolve, reject) => {
       this.client.makeUnaryRequest<object, Res>(
         m.path,
         m.requestSerialize,
-        m.responseDeserialize as (b: Buffer) => Res,
+        deserialize ?? (m.responseDeserialize as (b: Buffer) => Res),
         req,
         new Metadata(),
         options,

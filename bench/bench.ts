@@ -64,6 +64,7 @@ import { Evaluator } from '../src/replay/evaluate.js';
 import { evaluateStore, loadRoot, reportFromStore, rootContext } from '../src/replay/pipeline.js';
 import { writeSporkArchive } from '../src/synth/index.js';
 import { benchFetch } from './fetch.js';
+import { startRssAnonSampler } from './rss.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const CACHE = join(ROOT, 'bench', 'cache');
@@ -324,6 +325,8 @@ function factsOf(item: unknown): BlockFacts {
 
 async function childIntegrity(store: string, threads: number): Promise<void> {
   const s = BlockStore.open(store, { readOnly: true });
+  const rss = startRssAnonSampler();
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const stage = new StageCtor(s, threads, null);
   let records = 0;
@@ -346,11 +349,14 @@ async function childIntegrity(store: string, threads: number): Promise<void> {
     await stage.close();
     await s.close();
   }
+  const mainSeconds = performance.eventLoopUtilization(elu0).active / 1000;
   const seconds = (t1 - t0) / 1000;
   emitResult({
     records,
     threads,
     seconds,
+    mainThreadSeconds: mainSeconds,
+    rssAnonKiB: await rss.stop(),
     blocksPerSecond: records / seconds,
     idMismatches,
     payloadMismatches,
@@ -365,15 +371,24 @@ async function childReplay(store: string, threads: number): Promise<void> {
   let evaluateSeconds: number;
   let reportSeconds: number;
   let summary: any;
+  let mainEvaluate: number;
+  let mainReport: number;
+  const rss = startRssAnonSampler();
   try {
     const root = loadRoot(s);
+    // main-thread busy time: event-loop utilisation (Node 20 has no per-thread CPU clock);
+    // waiting for workers is idle time of the loop, synchronous work is not
+    const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now();
     await evaluateStore(s, root, { threads, full: true });
     const t1 = performance.now();
+    const elu1 = performance.eventLoopUtilization();
     summary = await reportFromStore(s, root, join(store, 'report.jsonl'));
     const t2 = performance.now();
     evaluateSeconds = (t1 - t0) / 1000;
     reportSeconds = (t2 - t1) / 1000;
+    mainEvaluate = performance.eventLoopUtilization(elu1, elu0).active / 1000;
+    mainReport = performance.eventLoopUtilization(elu1).active / 1000;
   } finally {
     await s.close();
   }
@@ -385,6 +400,10 @@ async function childReplay(store: string, threads: number): Promise<void> {
     seconds,
     evaluateSeconds,
     reportSeconds,
+    mainThreadSeconds: mainEvaluate + mainReport,
+    mainThreadEvaluateSeconds: mainEvaluate,
+    mainThreadReportSeconds: mainReport,
+    rssAnonKiB: await rss.stop(),
     blocksPerSecond: records / seconds,
     verdicts: summary.verdicts,
     finalizedHeight: summary.finalizedHeight,
@@ -846,6 +865,27 @@ async function main(): Promise<void> {
       );
     }
   }
+  const perBlock = (sec: number | undefined, r: ChildResult | undefined) => (sec === undefined || r === undefined ? '-' : fmt((sec * 1e6) / r.records, 1));
+  const anon = (r: ChildResult | undefined) =>
+    r?.rssAnonKiB === undefined ? '-' : `${mib(r.rssAnonKiB.at10)} / ${mib(r.rssAnonKiB.at50)} / ${mib(r.rssAnonKiB.at90)} (max ${mib(r.rssAnonKiB.max)})`;
+  console.log('\nmain thread (the serial work: event-loop busy time per record) and process memory (RssAnon, without the LMDB map):');
+  console.log(
+    table(
+      ['threads', 'main us/blk TSint', 'TS replay', '= evaluate', '+ report', 'RssAnon MiB TS replay at 10/50/90%'],
+      o.threads.map((n) => {
+        const ti = results.tsIntegrity[n];
+        const tr = results.tsReplay[n];
+        return [
+          String(n),
+          perBlock(ti?.mainThreadSeconds, ti),
+          perBlock(tr?.mainThreadSeconds, tr),
+          perBlock(tr?.mainThreadEvaluateSeconds, tr),
+          perBlock(tr?.mainThreadReportSeconds, tr),
+          anon(tr),
+        ];
+      }),
+    ),
+  );
   const p = results.phases;
   console.log(`\nphase breakdown, one thread, first ${p.blocks} blocks in report order (us/block):`);
   const reportUs = o.replay ? (results.tsReplay[first].reportSeconds * 1e6) / results.tsReplay[first].records : null;

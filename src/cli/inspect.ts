@@ -3,7 +3,7 @@
 // and the versions in force. The data comes from src/server/query.ts (the HTTP server's too).
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { evaluateStore, loadRoot } from '../replay/pipeline.js';
+import { evaluateStore, loadRoot, resultsComplete } from '../replay/pipeline.js';
 import { jsonText, NotFoundError, parseBlockSpec, QueryInputError, StoreQuery, type BlockInspection, type StateView } from '../query/query.js';
 import type { BlockStore } from '../store/store.js';
 import { InputError } from '../util/errors.js';
@@ -84,7 +84,7 @@ function wrap<T>(f: () => T): T {
 /** Replays the store unless every stored record already has a result. */
 async function ensureReplayed(store: BlockStore, threads: number): Promise<void> {
   const root = loadRoot(store);
-  if (store.results.getCount() === store.order.getCount() && store.order.getCount() > 0) return;
+  if (resultsComplete(store)) return;
   if (store.readOnly) return;
   await evaluateStore(store, root, { threads, full: false });
 }

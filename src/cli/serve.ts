@@ -1,6 +1,7 @@
 // `serve`: the read-only JSON HTTP API over a replayed store (src/server/server.ts).
 import { InvalidArgumentError, type Command } from 'commander';
 import { jsonText } from '../model/json-u64.js';
+import { resultCount } from '../replay/pipeline.js';
 import { openReadOnly, SERVER_DEFAULTS, startServer } from '../server/server.js';
 import { InputError } from '../util/errors.js';
 import { checkStorePath } from './common.js';
@@ -55,7 +56,7 @@ export function registerServe(program: Command): void {
       const store = openReadOnly(flags.db);
       let running;
       try {
-        const results = store.results.getCount();
+        const results = resultCount(store);
         const records = store.order.getCount();
         if (results < records) {
           process.stderr.write(

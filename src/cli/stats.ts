@@ -7,10 +7,9 @@ import { toHex } from '../model/bytes.js';
 import { headerId } from '../model/ids.js';
 import type { U64 } from '../model/types.js';
 import { u64 } from '../model/u64.js';
-import { loadRoot } from '../replay/pipeline.js';
-import type { BlockResult } from '../replay/result.js';
+import { loadRoot, resultCount, storedResults } from '../replay/pipeline.js';
 import { importedArchives } from '../store/import.js';
-import { DB_NAMES, RESULTS_START, type BlockStore } from '../store/store.js';
+import { DB_NAMES, type BlockStore } from '../store/store.js';
 import { openSource, printJson } from './common.js';
 import { formatAmount } from './progress.js';
 
@@ -39,13 +38,13 @@ export function storeStats(store: BlockStore, dir: string, withVerdicts: boolean
   }
   const databases: Record<string, number> = {};
   for (const name of DB_NAMES) databases[name] = (store as unknown as Record<string, { getCount(o?: object): number }>)[name]!.getCount();
-  const results = store.results.getCount({ start: RESULTS_START });
+  const results = resultCount(store);
   const records = store.order.getCount();
   let verdicts: Record<string, number> | null = null;
   if (withVerdicts) {
     verdicts = {};
-    for (const { value } of store.results.getRange({ start: RESULTS_START })) {
-      const v = (value as BlockResult).verdict;
+    for (const r of storedResults(store, true)) {
+      const v = r.verdict;
       verdicts[v] = (verdicts[v] ?? 0) + 1;
     }
   }

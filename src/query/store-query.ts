@@ -14,7 +14,7 @@ import { snapshotReport, type ProtocolSnapshot } from '../protocol/evolve.js';
 import { checkBootstrap, BootstrapInputError, type BootstrapAnswer } from '../protocol/versions/bootstrap.js';
 import type { RequiredVersion, VersionIndex } from '../protocol/versions/beacons.js';
 import type { BlockResult, RootContext } from '../replay/evaluate.js';
-import { loadResultById, loadRoot, loadState, reportContext, rootContext, storedResults } from '../replay/pipeline.js';
+import { loadResultById, loadRoot, loadState, readResult, reportContext, resultCount, rootContext, storedResults } from '../replay/pipeline.js';
 import { requiredFields, summarize, versionFindings, type ReportContext, type ReportSummary } from '../replay/report.js';
 import { orderKey, u64Key } from '../store/keys.js';
 import type { BlockStore } from '../store/store.js';
@@ -94,7 +94,7 @@ export class StoreQuery {
     const root = this.rootSnapshot();
     const rootCtx = rootContext(root);
     const reportCtx = reportContext(root, rootCtx);
-    const { index, summary } = summarize(reportCtx, storedResults(this.store));
+    const { index, summary } = summarize(reportCtx, storedResults(this.store, true));
     this.cachedSummary = { generation, summary };
     this.cached = {
       generation,
@@ -105,7 +105,7 @@ export class StoreQuery {
       rootHeight: reportCtx.rootHeight,
       index,
       finalizedHeight: summary.finalizedHeight,
-      results: this.store.results.getCount(),
+      results: resultCount(this.store),
     };
     return this.cached;
   }
@@ -217,8 +217,7 @@ export class StoreQuery {
   /** The stored replay result of a block, or null. */
   private resultOf(id: string, header: Header | null): BlockResult | null {
     if (header !== null) {
-      const r = this.store.results.get(orderKey(header.height, header.view, Buffer.from(id, 'hex'), 0));
-      return (r as BlockResult | undefined) ?? null;
+      return readResult(this.store, orderKey(header.height, header.view, Buffer.from(id, 'hex'), 0)) ?? null;
     }
     // A record whose header does not decode sorts by record number (SPEC 9.4).
     return loadResultById(this.store, id) ?? null;
@@ -229,7 +228,7 @@ export class StoreQuery {
     const prefix = u64Key(height);
     const idBuf = Buffer.from(id, 'hex');
     for (const { key, value } of this.store.order.getRange({ start: prefix, end: Buffer.concat([prefix, FF41]) })) {
-      if (value.length === 40 && idBuf.equals(value.subarray(8))) return (this.store.results.get(key) as BlockResult | undefined) ?? null;
+      if (value.length === 40 && idBuf.equals(value.subarray(8))) return readResult(this.store, key) ?? null;
     }
     return null;
   }

@@ -48,6 +48,8 @@ export interface BlockFacts {
   protocolStateId: Id | null;
   seals: SealFact[];
   results: ResultFact[];
+  /** The block's key in the store's order db (where its result is stored); set by the integrity stage. */
+  orderKey?: Buffer;
 }
 
 export function linkHeader(h: Header): LinkHeader {

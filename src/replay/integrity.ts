@@ -35,6 +35,8 @@ export class WorkerFailure extends EnvironmentError {
 
 /** One block in report order: its facts, or the result an earlier run stored. */
 export interface StageItem {
+  /** Order db key (the report order; the block's result is stored under it). */
+  key: Buffer;
   /** Order db value: record number (8) | claimed id (32, absent for orphans). */
   entry: Uint8Array;
   facts?: BlockFacts;
@@ -62,14 +64,16 @@ export class IntegrityStage {
   }
 
   /** Facts of one block computed in this thread (a stored result that cannot be reused). */
-  factsNow(entry: Uint8Array): BlockFacts {
-    return factsOfBatch({ dir: this.store.dir, slots: packSlots([entry]) }, this.store)[0];
+  factsNow(item: StageItem): BlockFacts {
+    const f = factsOfBatch({ dir: this.store.dir, slots: packSlots([item.entry]) }, this.store)[0];
+    f.orderKey = item.key;
+    return f;
   }
 
   private *batches(): Generator<StageItem[]> {
     let items: StageItem[] = [];
     for (const { key, value } of this.store.order.getRange({})) {
-      const item: StageItem = { entry: value.length >= 40 ? value.subarray(0, 40) : value.subarray(0, 8) };
+      const item: StageItem = { key, entry: value.length >= 40 ? value.subarray(0, 40) : value.subarray(0, 8) };
       if (this.storedResult !== null) {
         const r = this.storedResult(key);
         if (r !== undefined && !r.retry) item.stored = r;
@@ -90,7 +94,12 @@ export class IntegrityStage {
 
   private static merge(items: StageItem[], facts: BlockFacts[]): StageItem[] {
     let j = 0;
-    for (const item of items) if (item.stored === undefined) item.facts = facts[j++];
+    for (const item of items) {
+      if (item.stored !== undefined) continue;
+      const f = facts[j++];
+      f.orderKey = item.key;
+      item.facts = f;
+    }
     return items;
   }
 

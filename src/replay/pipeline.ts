@@ -13,9 +13,10 @@ import { RESULTS_START, type BlockStore, type WriteActivity } from '../store/sto
 import { InputError } from '../util/errors.js';
 import { AtomicFile, type FileLabel } from '../util/atomic-file.js';
 import { Evaluator, type BlockResult, type RootContext } from './evaluate.js';
-import { linkHeader } from './facts.js';
+import { linkHeader, type BlockFacts } from './facts.js';
 import { stringify, summarize, writeBlockLines, type ReportContext, type ReportSummary } from './report.js';
 import { IntegrityStage } from './integrity.js';
+import { RESULT_FORMAT, decodeResult, encodeResult } from './result-codec.js';
 
 export interface ReplayOptions {
   threads: number;
@@ -83,25 +84,36 @@ export interface ReplayWork {
 
 export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts: ReplayOptions): Promise<ReplayWork> {
   store.activity = replayActivity(store);
-  if (opts.full) dropResults(store);
+  if (opts.full || !resultsReadable(store)) {
+    dropResults(store);
+    store.meta.putSync('resultFormat', RESULT_FORMAT);
+  }
   const incremental = hasAnyResult(store);
   const rc = rootContext(root);
   const total = store.order.getCount();
   let done = 0;
   let reused = 0;
   let batch: BlockResult[] = [];
+  let keys: Buffer[] = [];
+  let ids: (Uint8Array | null)[] = [];
   let sinceFlush = 0;
   // Results are committed in synchronous write transactions, in evaluation order (so stored
   // results stay a prefix of it, which resuming relies on). A failed commit throws here, at
   // once, and the store writes nothing more (BlockStore's write guard).
   const flush = () => {
     const work = batch;
+    const workKeys = keys;
+    const workIds = ids;
     batch = [];
+    keys = [];
+    ids = [];
     if (work.length === 0) return;
     store.env.transactionSync(() => {
-      for (const r of work) {
-        store.results.putSync(resultKey(r), r);
-        if (r.id !== null) for (const inc of r.included) store.includes.putSync(concatKey(inc.id, Buffer.from(r.id, 'hex')), EMPTY);
+      for (let i = 0; i < work.length; i++) {
+        const r = work[i];
+        store.results.putSync(workKeys[i], encodeResult(r));
+        const id = workIds[i];
+        if (id !== null) for (const inc of r.included) store.includes.putSync(concatKey(inc.id, id), EMPTY);
       }
     });
   };
@@ -113,8 +125,10 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   const evaluator = new Evaluator(rc, {
     onState: saveState,
     isStored: (id) => store.blocks.doesExist(Buffer.from(id)),
-    onResult: (r: BlockResult) => {
+    onResult: (r: BlockResult, f: BlockFacts) => {
       batch.push(r);
+      keys.push(f.orderKey ?? resultKey(r));
+      ids.push(r.id === null ? null : (f.id ?? Buffer.from(r.id, 'hex')));
       if (batch.length >= FLUSH_EVERY) flush();
     },
     loadResult: (hex) => loadResultById(store, hex),
@@ -122,7 +136,7 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
     loadIncluders: (hex) => includersOf(store, hex),
   });
   evaluator.trackEvaluated = incremental;
-  const stage = new IntegrityStage(store, opts.threads, incremental ? (key) => store.results.get(key) as BlockResult | undefined : null);
+  const stage = new IntegrityStage(store, opts.threads, incremental ? (key) => readResult(store, key) : null);
   try {
     for await (const items of stage.run()) {
       for (const item of items) {
@@ -130,7 +144,7 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
           reused++;
           continue;
         }
-        evaluator.push(item.facts ?? stage.factsNow(item.entry));
+        evaluator.push(item.facts ?? stage.factsNow(item));
       }
       done += items.length;
       sinceFlush += items.length;
@@ -191,6 +205,29 @@ function hasAnyResult(store: BlockStore): boolean {
 
 const EMPTY = Buffer.alloc(0);
 
+/** Whether the stored results are in this version's layout (others are not read; the replay redoes them). */
+export function resultsReadable(store: BlockStore): boolean {
+  return store.meta.get('resultFormat') === RESULT_FORMAT;
+}
+
+/** Stored results this version can read. */
+export function resultCount(store: BlockStore): number {
+  return resultsReadable(store) ? store.results.getCount({ start: RESULTS_START }) : 0;
+}
+
+/** Whether every stored record has a readable result. */
+export function resultsComplete(store: BlockStore): boolean {
+  const n = store.order.getCount();
+  return n > 0 && resultCount(store) === n;
+}
+
+/** The stored result under this order key, if any. */
+export function readResult(store: BlockStore, key: Uint8Array): BlockResult | undefined {
+  if (!resultsReadable(store)) return undefined;
+  const bytes = store.results.getBinary(Buffer.from(key.buffer, key.byteOffset, key.length));
+  return bytes === undefined ? undefined : decodeResult(bytes);
+}
+
 /** The stored result of the block with this id, if it was evaluated. */
 export function loadResultById(store: BlockStore, hex: string): BlockResult | undefined {
   const id = Buffer.from(hex, 'hex');
@@ -202,7 +239,7 @@ export function loadResultById(store: BlockStore, hex: string): BlockResult | un
     if (h === null) return undefined;
     key = orderKey(h.height, h.view, id, 0);
   }
-  return store.results.get(key) as BlockResult | undefined;
+  return readResult(store, key);
 }
 
 /** Hex ids of the blocks whose payload includes this result (the replay's index). */
@@ -221,8 +258,10 @@ export function loadState(store: BlockStore, kvId: Uint8Array): ProtocolSnapshot
   return v === undefined ? undefined : { kv: v.kv, epoch: v.epoch, events: v.events, kvId: Buffer.from(kvId) };
 }
 
-export function* storedResults(store: BlockStore): Generator<BlockResult> {
-  for (const { value } of store.results.getRange({ start: RESULTS_START })) yield value as BlockResult;
+/** Every stored result in report order; `lines`: without what only the replay needs (see decodeResult). */
+export function* storedResults(store: BlockStore, lines = false): Generator<BlockResult> {
+  if (!resultsReadable(store)) return;
+  for (const { value } of store.results.getRange({ start: RESULTS_START })) yield decodeResult(value as Buffer, lines);
 }
 
 /** Writes the report from the stored results (complete under its name, or not at all); returns the summary. */
@@ -233,7 +272,7 @@ export async function reportFromStore(
   decorate: (s: ReportSummary) => void = () => {},
 ): Promise<ReportSummary> {
   const ctx = reportContext(root, rootContext(root));
-  const { summary, index } = summarize(ctx, storedResults(store));
+  const { summary, index } = summarize(ctx, storedResults(store, true));
   if (reportPath === undefined) {
     decorate(summary);
     return summary;
@@ -241,7 +280,7 @@ export async function reportFromStore(
   const out = AtomicFile.create(reportPath, reportLabel(store, reportPath));
   try {
     let buffered: string[] = [];
-    writeBlockLines(ctx, storedResults(store), index, (line) => {
+    writeBlockLines(ctx, storedResults(store, true), index, (line) => {
       buffered.push(line);
       if (buffered.length >= 2048) {
         out.write(buffered.join('\n') + '\n');

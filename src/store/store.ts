@@ -7,12 +7,11 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { dataFileProblem, padDataFile } from './data-file.js';
 import { CliError, DamagedStoreError, EnvironmentError, InputError, NoSpaceError, isWriteFailure, osErrorLine } from '../util/errors.js';
 
-export const STORE_FORMAT = 1;
+export const STORE_FORMAT = 2;
 /**
- * Key (in the results db) under which msgpackr keeps the shared record structures: one byte,
- * so it sorts before every 48-byte order key; iterate results from RESULTS_START.
+ * Results are stored under 48-byte order keys; stores of format 1 also hold msgpackr's shared
+ * structures under a one-byte key before them. Iterate results from RESULTS_START.
  */
-const RESULT_STRUCTURES = Buffer.from([0]);
 export const RESULTS_START = Buffer.alloc(48);
 
 const BINARY_DBS = ['blocks', 'orphans', 'records', 'order', 'children', 'finalized', 'headless', 'includes'] as const;
@@ -101,14 +100,8 @@ export class BlockStore implements StoreDbs {
     for (const name of BINARY_DBS) {
       self[name] = this.env.openDB({ name, ...bin });
     }
-    // msgpackr records (shared structures): every result has the same shape, so its keys are
-    // stored once instead of in each of millions of values (smaller, faster both ways).
-    self.results = this.env.openDB({
-      name: 'results',
-      encoding: 'msgpack',
-      keyEncoding: 'binary',
-      sharedStructuresKey: RESULT_STRUCTURES,
-    } as any);
+    // results are the replay's own binary records (replay/result-codec.ts)
+    self.results = this.env.openDB({ name: 'results', ...bin });
     self.states = this.env.openDB({ name: 'states', ...packed });
     self.meta = this.env.openDB({ name: 'meta', encoding: 'msgpack', useRecords: false } as any);
     if (!readOnly) this.guardWrites();

@@ -5,8 +5,8 @@
 // v8-serialized side list at the end of the same buffer.
 import { deserialize, serialize } from 'node:v8';
 import { fromHex } from '../model/bytes.js';
-import { ByteWriter } from '../model/msgpack.js';
 import type { Id, U64 } from '../model/types.js';
+import { FieldWriter } from './binary.js';
 import type { BlockFacts, LinkHeader, ResultFact } from './facts.js';
 
 const HAS_ID = 1;
@@ -20,57 +20,11 @@ const HAS_PAYLOAD = 64;
 const HEADER_EXTRA = 128;
 const NO_EXTRA = 0xffffffff;
 
-/** The canonical archive writer's growable buffer, plus the fixed-width fields of this layout. */
-class Writer extends ByteWriter {
-  private dv = new DataView(this.buf.buffer);
-
-  constructor() {
-    super(1 << 16);
-  }
-
-  private room(n: number): DataView {
-    this.ensure(n);
-    if (this.dv.buffer !== this.buf.buffer) this.dv = new DataView(this.buf.buffer);
-    return this.dv;
-  }
-  u8(x: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = x;
-  }
-  u16(x: number): void {
-    this.room(2).setUint16(this.pos, x);
-    this.pos += 2;
-  }
-  u32(x: number): void {
-    this.room(4).setUint32(this.pos, x);
-    this.pos += 4;
-  }
-  f64(x: number): void {
-    this.room(8).setFloat64(this.pos, x);
-    this.pos += 8;
-  }
-  patchU32(at: number, x: number): void {
-    this.dv.setUint32(at, x);
-  }
-  id(x: Uint8Array): void {
-    this.ensure(32);
-    this.buf.set(x, this.pos);
-    this.pos += 32;
-  }
-  text(x: string): void {
-    const b = Buffer.from(x, 'utf8');
-    this.u16(b.length);
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-}
-
 const small = (...xs: U64[]) => xs.every((x) => typeof x === 'number');
 
 /** Encodes a batch (worker side). Reason texts that carry ids are rebuilt from the raw ids. */
 export function encodeFacts(batch: BlockFacts[]): ArrayBuffer {
-  const w = new Writer();
+  const w = new FieldWriter(1 << 16);
   const extras: unknown[] = [];
   const extra = (v: unknown) => {
     extras.push(v);

@@ -280,7 +280,7 @@ export async function reportFromStore(
   const out = AtomicFile.create(reportPath, reportLabel(store, reportPath));
   try {
     let buffered: string[] = [];
-    writeBlockLines(ctx, storedResults(store, true), index, (line) => {
+    writeBlockLines(ctx, storedResults(store, true), index, summary.finalizedHeight, (line) => {
       buffered.push(line);
       if (buffered.length >= 2048) {
         out.write(buffered.join('\n') + '\n');

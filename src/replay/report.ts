@@ -171,16 +171,26 @@ export function summarize(ctx: ReportContext, results: Iterable<BlockResult>): {
   return { summary: pass.summary(), index: pass.index };
 }
 
-/** Pass 2: the block lines in report order, each with R(h) from the complete index. */
-export function writeBlockLines(ctx: ReportContext, results: Iterable<BlockResult>, index: VersionIndex, emit: (line: string) => void): void {
-  const walker = new FinalityWalker(ctx.rootHeight, ctx.rootId);
-  for (const group of heightGroups(results)) {
-    const entries = finalizedEntries(group);
-    const onChain = entries.length > 0 && group[0].height !== null ? walker.addHeight(group[0].height, entries) : null;
-    for (const r of group) {
-      const chained = onChain !== null && r.id === onChain;
-      emit(blockLine(r, chained, chained ? index.required(r.height!) : null));
-    }
+/**
+ * Whether a result is the finalized chain's block at its height, given pass 1's finalized
+ * height: up to it the chain has exactly one finalized block per height (SPEC 9.11), above it
+ * none is on the chain. So each line can be written on its own, in any range of the report.
+ */
+export function onChain(r: BlockResult, rootHeight: U64, finalizedHeight: U64): boolean {
+  return r.finalized && r.id !== null && r.height !== null && r.height > rootHeight && r.height <= finalizedHeight;
+}
+
+/** Pass 2: the block lines of `results` (a range of the report order), each with R(h) from the complete index. */
+export function writeBlockLines(
+  ctx: ReportContext,
+  results: Iterable<BlockResult>,
+  index: VersionIndex,
+  finalizedHeight: U64,
+  emit: (line: string) => void,
+): void {
+  for (const r of results) {
+    const chained = onChain(r, ctx.rootHeight, finalizedHeight);
+    emit(blockLine(r, chained, chained ? index.required(r.height!) : null));
   }
 }
 

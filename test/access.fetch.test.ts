@@ -193,6 +193,23 @@ test('issue 10: answers later than the call deadline are DEADLINE_EXCEEDED, retr
   }
 });
 
+test('issue 10: --rate holds either transport to that many blocks per second', async (tt) => {
+  const c = await spork();
+  const n = await node();
+  tt.after(() => n.stop());
+  const to = BigInt(c.root.rootBlock.header.height) + 300n;
+  for (const transport of transports) {
+    const db = join(t.dir, `rate-${transport}.db`);
+    const started = Date.now();
+    const r = await run(['fetch', '--access', n.address, '--db', db, '--to', String(to), '--rate', '150', '--transport', transport, '--json', ...fast]);
+    const ms = Date.now() - started;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).height, Number(to));
+    // 300 blocks at 150 per second: at least 1.8 s (unlimited, the whole run takes well under 1 s)
+    assert.ok(ms >= 1800, `${transport}: 300 blocks at --rate 150 took ${ms} ms`);
+  }
+});
+
 test('issue 10: a node without subscriptions (UNIMPLEMENTED) is fetched with GetBlockByHeight', async (tt) => {
   const c = await spork();
   const n = await node({ noSubscriptions: true });

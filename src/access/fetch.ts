@@ -558,7 +558,10 @@ class Fetch {
           const wait = this.reserve();
           if (wait > 0) {
             stream.pause();
-            paused = setTimeout(() => stream.resume(), wait);
+            paused = setTimeout(() => {
+              stall?.refresh(); // the wait for --rate is no stall
+              stream.resume();
+            }, wait);
           }
         } catch (e) {
           stream.cancel();

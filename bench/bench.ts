@@ -380,10 +380,10 @@ async function childReplay(store: string, threads: number): Promise<void> {
     // waiting for workers is idle time of the loop, synchronous work is not
     const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now();
-    await evaluateStore(s, root, { threads, full: true });
+    const work = await evaluateStore(s, root, { threads, full: true });
     const t1 = performance.now();
     const elu1 = performance.eventLoopUtilization();
-    summary = await reportFromStore(s, root, join(store, 'report.jsonl'));
+    summary = await reportFromStore(s, root, join(store, 'report.jsonl'), undefined, work.pass1);
     const t2 = performance.now();
     evaluateSeconds = (t1 - t0) / 1000;
     reportSeconds = (t2 - t1) / 1000;

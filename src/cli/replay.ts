@@ -39,19 +39,25 @@ export function registerReplay(program: Command): void {
         const bar = new Progress('replay', !(flags.quiet || flags.json));
         const work = await evaluateStore(src.store, root, { threads: flags.threads, full: flags.full ?? false, onProgress: (d, t) => bar.update(d, t) });
         bar.done();
-        const summary = await reportFromStore(src.store, root, flags.report, (s) => {
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          s.threads = flags.threads;
-          s.seconds = round3(seconds);
-          s.evaluated = work.evaluated;
-          s.reused = work.reused;
-          // a rate is only said of work done: a run that reused every result evaluated nothing
-          if (work.evaluated > 0) s.blocksPerSecond = Math.round(work.evaluated / Math.max(seconds, 1e-9));
-          if (src.imported !== null && !src.imported.alreadyImported) {
-            const records = src.imported.archiveRecords;
-            s.import = { records, seconds: round3(importSeconds), recordsPerSecond: Math.round(records / Math.max(importSeconds, 1e-9)) };
-          }
-        });
+        const summary = await reportFromStore(
+          src.store,
+          root,
+          flags.report,
+          (s) => {
+            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+            s.threads = flags.threads;
+            s.seconds = round3(seconds);
+            s.evaluated = work.evaluated;
+            s.reused = work.reused;
+            // a rate is only said of work done: a run that reused every result evaluated nothing
+            if (work.evaluated > 0) s.blocksPerSecond = Math.round(work.evaluated / Math.max(seconds, 1e-9));
+            if (src.imported !== null && !src.imported.alreadyImported) {
+              const records = src.imported.archiveRecords;
+              s.import = { records, seconds: round3(importSeconds), recordsPerSecond: Math.round(records / Math.max(importSeconds, 1e-9)) };
+            }
+          },
+          work.pass1,
+        );
         if (flags.json) printJson(summary);
         else printSummary(summary);
         process.exitCode = src.importError !== null ? 2 : exitCodeOf(summary);
@@ -118,8 +124,8 @@ export function registerVersions(program: Command): void {
       const src = await openSource(archive, flags.db, { quiet: true });
       try {
         const root = loadRoot(src.store);
-        await evaluateStore(src.store, root, { threads: flags.threads, full: false });
-        const s = await reportFromStore(src.store, root, undefined);
+        const work = await evaluateStore(src.store, root, { threads: flags.threads, full: false });
+        const s = await reportFromStore(src.store, root, undefined, undefined, work.pass1);
         if (flags.json) printJson(versionFindings(s));
         else {
           const w = (l: string) => process.stdout.write(l + '\n');

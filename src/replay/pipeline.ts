@@ -14,7 +14,7 @@ import { InputError } from '../util/errors.js';
 import { AtomicFile, type FileLabel } from '../util/atomic-file.js';
 import { Evaluator, type BlockResult, type RootContext } from './evaluate.js';
 import { linkHeader, type BlockFacts } from './facts.js';
-import { stringify, summarize, writeBlockLines, type ReportContext, type ReportSummary } from './report.js';
+import { ChainSummarizer, stringify, summarize, writeBlockLines, type ReportContext, type ReportSummary } from './report.js';
 import { IntegrityStage } from './integrity.js';
 import { RESULT_FORMAT, decodeResult, encodeResult } from './result-codec.js';
 
@@ -80,6 +80,52 @@ const FLUSH_EVERY = 4096;
 export interface ReplayWork {
   evaluated: number;
   reused: number;
+  /** The report's pass 1, when every result came out in report order (then reportFromStore need not read them for it). */
+  pass1: Pass1 | null;
+}
+
+/** The report's pass 1: the summary and the complete version index. */
+export type Pass1 = ReturnType<typeof summarize>;
+
+/**
+ * Feeds the report's pass 1 with results as the evaluation emits them. Blocks come out in
+ * report order (parents sort before children) unless one had to wait for a later one; then
+ * the feed gives up and the report reads the stored results instead.
+ */
+class OrderedSummary {
+  private readonly pass: ChainSummarizer;
+  private group: BlockResult[] = [];
+  private last: Buffer | null = null;
+  private fed = 0;
+  private inOrder = true;
+
+  constructor(ctx: ReportContext) {
+    this.pass = new ChainSummarizer(ctx);
+  }
+
+  add(r: BlockResult, key: Buffer): void {
+    if (!this.inOrder) return;
+    if (this.last !== null && Buffer.compare(key, this.last) <= 0) {
+      this.inOrder = false;
+      this.group = [];
+      return;
+    }
+    this.last = key;
+    this.fed++;
+    const g = this.group;
+    if (g.length > 0 && (r.height === null || r.height !== g[0].height)) {
+      this.pass.addGroup(g);
+      this.group = [r];
+    } else g.push(r);
+  }
+
+  /** Pass 1, if every one of `stored` results was fed in order. */
+  result(stored: number): Pass1 | null {
+    if (!this.inOrder || this.fed !== stored) return null;
+    if (this.group.length > 0) this.pass.addGroup(this.group);
+    this.group = [];
+    return { summary: this.pass.summary(), index: this.pass.index };
+  }
 }
 
 export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts: ReplayOptions): Promise<ReplayWork> {
@@ -91,6 +137,7 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   const incremental = hasAnyResult(store);
   const rc = rootContext(root);
   const total = store.order.getCount();
+  const ordered = new OrderedSummary(reportContext(root, rc));
   let done = 0;
   let reused = 0;
   let batch: BlockResult[] = [];
@@ -127,7 +174,9 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
     isStored: (id) => store.blocks.doesExist(Buffer.from(id)),
     onResult: (r: BlockResult, f: BlockFacts) => {
       batch.push(r);
-      keys.push(f.orderKey ?? resultKey(r));
+      const key = f.orderKey ?? resultKey(r);
+      keys.push(key);
+      ordered.add(r, key);
       ids.push(r.id === null ? null : (f.id ?? Buffer.from(r.id, 'hex')));
       if (batch.length >= FLUSH_EVERY) flush();
     },
@@ -142,6 +191,7 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
       for (const item of items) {
         if (item.stored !== undefined && evaluator.pushStored(item.stored)) {
           reused++;
+          ordered.add(item.stored, item.key);
           continue;
         }
         evaluator.push(item.facts ?? stage.factsNow(item));
@@ -163,7 +213,7 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   flush();
   store.meta.putSync('replayGeneration', (store.meta.get('replayGeneration') ?? 0) + 1);
   await store.sync();
-  return { evaluated: done - reused, reused };
+  return { evaluated: done - reused, reused, pass1: ordered.result(resultCount(store)) };
 }
 
 /** What a failed write during the replay says it was writing and what it kept. */
@@ -270,9 +320,10 @@ export async function reportFromStore(
   root: RootSnapshot,
   reportPath?: string,
   decorate: (s: ReportSummary) => void = () => {},
+  pass1: Pass1 | null = null,
 ): Promise<ReportSummary> {
   const ctx = reportContext(root, rootContext(root));
-  const { summary, index } = summarize(ctx, storedResults(store, true));
+  const { summary, index } = pass1 ?? summarize(ctx, storedResults(store, true));
   if (reportPath === undefined) {
     decorate(summary);
     return summary;

@@ -930,7 +930,7 @@ async function main(): Promise<void> {
     const f = await benchFetch({ blocks: o.fetchBlocks, concurrency: 16, seed: o.seed, out: null });
     results.fetch = f;
     console.log(
-      `\nfetch over loopback (node in its own process, 16 calls in flight): ${fmt(f.blocks)} blocks in ${fmt(f.seconds, 1)} s = ${fmt(f.blocksPerSecond)} blocks/s; ` +
+      `\nfetch over loopback (node in its own process, ${f.transport === 'stream' ? 'one block subscription' : '16 calls in flight'}): ${fmt(f.blocks)} blocks in ${fmt(f.seconds, 1)} s = ${fmt(f.blocksPerSecond)} blocks/s; ` +
         `client CPU ${fmt(f.clientCpuMicrosPerBlock)} us/block, node CPU ${fmt(f.serverCpuMicrosPerBlock)} us/block (the two share the cores); RssAnon ${f.rssAnonMiB.at10} / ${f.rssAnonMiB.at50} / ${f.rssAnonMiB.at90} MiB at 10/50/90% (max ${f.rssAnonMiB.max}); retries ${f.retries}`,
     );
   }

@@ -61,3 +61,44 @@ export function bytesKey(b: Uint8Array): string {
   for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
   return s;
 }
+
+/** A growable byte buffer: write at `pos`, `ensure` room first. Reuse one with `reset()`. */
+export class GrowableBytes {
+  buf: Uint8Array;
+  pos = 0;
+
+  constructor(initialSize = 4096) {
+    this.buf = this.alloc(Math.max(16, initialSize));
+  }
+
+  /** A new backing buffer of n bytes (subclasses may want a Buffer). */
+  protected alloc(n: number): Uint8Array {
+    return new Uint8Array(n);
+  }
+
+  reset(): this {
+    this.pos = 0;
+    return this;
+  }
+
+  /** Makes room for n more bytes. */
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const nb = this.alloc(size);
+    nb.set(this.buf.subarray(0, this.pos));
+    this.buf = nb;
+  }
+
+  /** A copy of the bytes written so far. */
+  toBytes(): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos);
+  }
+
+  /** A view of the bytes written so far (valid until the next write or reset). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}

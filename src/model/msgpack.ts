@@ -1,7 +1,7 @@
 // Plain MessagePack for the archive (SPEC 7.1): a framing scanner that finds where one value
 // ends without building anything, and a canonical writer. msgpackr is deliberately not used:
 // its encoder defaults are not canonical and its decoder builds generic trees.
-import { readU32 } from './bytes.js';
+import { GrowableBytes, readU32 } from './bytes.js';
 
 // ---------------------------------------------------------------- framing scanner
 
@@ -213,40 +213,7 @@ const BIG_MASK32 = 0xffffffffn;
  * shortest unsigned form, shortest str/bin/array/map headers, nil, true/false. It has no
  * float or signed forms. Reuse one writer with `reset()` to avoid reallocations.
  */
-export class ByteWriter {
-  buf: Uint8Array;
-  pos = 0;
-
-  constructor(initialSize = 4096) {
-    this.buf = new Uint8Array(Math.max(16, initialSize));
-  }
-
-  reset(): this {
-    this.pos = 0;
-    return this;
-  }
-
-  /** Makes room for n more bytes. */
-  ensure(n: number): void {
-    const need = this.pos + n;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const nb = new Uint8Array(size);
-    nb.set(this.buf.subarray(0, this.pos));
-    this.buf = nb;
-  }
-
-  /** A copy of the bytes written so far. */
-  toBytes(): Uint8Array {
-    return this.buf.slice(0, this.pos);
-  }
-
-  /** A view of the bytes written so far (valid until the next write or reset). */
-  view(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
-  }
-
+export class ByteWriter extends GrowableBytes {
   nil(): void {
     this.ensure(1);
     this.buf[this.pos++] = 0xc0;

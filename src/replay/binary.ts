@@ -1,35 +1,20 @@
 // Fixed-layout binary fields for the replay's own records (facts from the workers, stored
 // results): big-endian integers, 32-byte ids, length-prefixed UTF-8, and u64 values tagged as
 // absent, a JS number or a bigint. One reusable buffer per writer, no per-field allocation.
+import { GrowableBytes } from '../model/bytes.js';
 import type { U64 } from '../model/types.js';
 
 const NO_TEXT = 0xffff;
 
-export class FieldWriter {
-  buf: Buffer;
-  pos = 0;
+export class FieldWriter extends GrowableBytes {
+  declare buf: Buffer;
 
-  constructor(initialSize = 1 << 12) {
-    this.buf = Buffer.allocUnsafe(initialSize);
-  }
-
-  reset(): this {
-    this.pos = 0;
-    return this;
-  }
-
-  ensure(n: number): void {
-    const need = this.pos + n;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const nb = Buffer.allocUnsafe(size);
-    this.buf.copy(nb, 0, 0, this.pos);
-    this.buf = nb;
+  protected override alloc(n: number): Buffer {
+    return Buffer.allocUnsafe(n);
   }
 
   /** The bytes written so far (a view: valid until the next write or reset). */
-  view(): Buffer {
+  override view(): Buffer {
     return this.buf.subarray(0, this.pos);
   }
 

@@ -1,7 +1,7 @@
 // `spork-replay fetch`: builds a store from a Flow Access node (ACCESS.md 6.5): the root from a
 // published snapshot or the node, cross-checked against the node; then every finalized block
-// from root+1, with a window of calls in flight, written in height order through the store's
-// one record writer. Progress (the last contiguous height written) is committed with the
+// from root+1, over one block subscription (or a window of GetBlockByHeight calls in flight),
+// written in height order through the store's one record writer. Progress (the last contiguous height written) is committed with the
 // records, so a fetch killed at any point continues where its last commit ended.
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';

@@ -1,6 +1,7 @@
 // The Access API subset of ACCESS.md 2 over @grpc/grpc-js: the hand-written .proto files (loaded
 // at run time from src/access/proto, no codegen), the messages as proto-loader returns them, a
-// promise client, and the service definition for servers (the loopback test node).
+// promise client (with block answers decoded by wire.ts for the fetch), and the service
+// definition for servers (the loopback test node).
 import { fileURLToPath } from 'node:url';
 import { Client, credentials, Metadata, status, type CallOptions, type ClientReadableStream, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition, type PackageDefinition } from '@grpc/proto-loader';

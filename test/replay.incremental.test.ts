@@ -81,3 +81,34 @@ for (const name of ['beacons-index', 'upgrade-forks', 'fault-verdicts', 'recover
     }
   });
 }
+
+test('issue 12: a replay of a store whose every record has a current result writes nothing (also read-only); a new record is evaluated', async () => {
+  const t = tempDir();
+  try {
+    const dir = join(t.dir, 'db');
+    const all = records(readFileSync(vectorPath('scenarios/upgrade-forks.spork')));
+    const partial = join(t.dir, 'partial.spork');
+    writeFileSync(partial, Buffer.concat(all.slice(0, -1)));
+    let store = BlockStore.open(dir);
+    await importArchive(store, partial);
+    const root = loadRoot(store);
+    const first = await evaluateStore(store, root, { threads: 0, full: false });
+    const generation = store.meta.get('replayGeneration');
+    const again = await evaluateStore(store, root, { threads: 0, full: false });
+    assert.deepEqual({ evaluated: again.evaluated, reused: again.reused }, { evaluated: 0, reused: first.evaluated });
+    assert.equal(store.meta.get('replayGeneration'), generation, 'nothing written');
+    await store.close();
+    store = BlockStore.open(dir, { readOnly: true });
+    assert.equal((await evaluateStore(store, root, { threads: 0, full: false })).evaluated, 0);
+    await store.close();
+    store = BlockStore.open(dir);
+    const whole = join(t.dir, 'whole.spork');
+    writeFileSync(whole, Buffer.concat(all));
+    await importArchive(store, whole);
+    const more = await evaluateStore(store, root, { threads: 0, full: false });
+    assert.ok(more.evaluated >= 1, `evaluated ${more.evaluated} after a new record`);
+    await store.close();
+  } finally {
+    t.cleanup();
+  }
+});

@@ -134,9 +134,11 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
     dropResults(store);
     store.meta.putSync('resultFormat', RESULT_FORMAT);
   }
+  const total = store.order.getCount();
+  // every record has a result and none was imported since the last complete replay: nothing to do
+  if (!opts.full && store.meta.get('replayedRecords') === total && resultsComplete(store)) return { evaluated: 0, reused: total, pass1: null };
   const incremental = hasAnyResult(store);
   const rc = rootContext(root);
-  const total = store.order.getCount();
   const ordered = new OrderedSummary(reportContext(root, rc));
   let done = 0;
   let reused = 0;
@@ -211,7 +213,10 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   }
   evaluator.finish();
   flush();
-  store.meta.putSync('replayGeneration', (store.meta.get('replayGeneration') ?? 0) + 1);
+  store.env.transactionSync(() => {
+    store.meta.putSync('replayGeneration', (store.meta.get('replayGeneration') ?? 0) + 1);
+    store.meta.putSync('replayedRecords', total);
+  });
   await store.sync();
   return { evaluated: done - reused, reused, pass1: ordered.result(resultCount(store)) };
 }

@@ -16,7 +16,7 @@ import { tempDir } from './helpers/tmp.js';
 const t = tempDir('spork-worker-');
 const db = join(t.dir, 'db');
 let store: BlockStore;
-const REAL_WORKER = new URL('../src/replay/worker-entry.cjs', import.meta.url).pathname;
+const REAL_WORKER = new URL('../src/util/esm-worker.cjs', import.meta.url).pathname;
 
 before(async () => {
   const archive = join(t.dir, 'a.spork');

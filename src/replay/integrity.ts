@@ -9,6 +9,7 @@ import type { BlockFacts } from './facts.js';
 import { factsOfBatch, packSlots, SLOT, type IntegrityTask } from './integrity-work.js';
 import { readU64 } from '../store/keys.js';
 import { EnvironmentError } from '../util/errors.js';
+import { ESM_WORKER } from '../util/workers.js';
 import { decodeFacts } from './facts-codec.js';
 
 /**
@@ -22,7 +23,7 @@ const WORKER_YOUNG_MB = 8;
 const BATCH = 2048;
 
 export interface StageOptions {
-  /** The worker module (tests substitute one that fails); default worker-entry.cjs. */
+  /** The worker file (tests substitute one that fails); default util/esm-worker.cjs running worker.js. */
   workerFile?: string;
 }
 
@@ -62,7 +63,8 @@ export class IntegrityStage {
     this.pool =
       threads > 0
         ? new Piscina({
-            filename: opts.workerFile ?? new URL('./worker-entry.cjs', import.meta.url).href,
+            filename: opts.workerFile ?? ESM_WORKER,
+            workerData: { module: new URL('./worker.js', import.meta.url).href },
             minThreads: threads,
             maxThreads: threads,
             idleTimeout: 60_000,

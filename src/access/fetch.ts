@@ -353,7 +353,7 @@ class Fetch {
     }
     let outcome;
     try {
-      outcome = this.writer.put(this.nextGlobal, bytes, rec.blockId, `height ${h}`);
+      outcome = this.writer.put(this.nextGlobal, bytes, rec.blockId, `height ${h}`, decoded);
     } catch (e) {
       if (e instanceof RecordConflict) throw new FetchError(e.message);
       throw e;

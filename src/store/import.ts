@@ -11,12 +11,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open as openFile, stat } from 'node:fs/promises';
-import { ArchiveFramingError, ArchiveHeaderError, ArchiveReader } from '../model/archive.js';
+import { ArchiveFramingError, ArchiveHeaderError, ArchiveReader, type ArchiveBlockEntry } from '../model/archive.js';
 import { toHex } from '../model/bytes.js';
 import { sha3 } from '../model/hash.js';
 import { InputError, PartialImportError } from '../util/errors.js';
 import type { BlockStore } from './store.js';
 import { validateRoot } from './root.js';
+import { HeadDecoder, type RecordHead } from './record-heads.js';
 import { RecordConflict, RecordWriter } from './writer.js';
 
 export interface ImportProgress {
@@ -42,7 +43,15 @@ export interface ImportStats {
   sha256: string | null;
 }
 
+/** Archives from this size on have their records' heads decoded in a worker thread. */
+const PARALLEL_DECODE_BYTES = 32 << 20;
+/** Records per decode task, and tasks decoded ahead of the writes. */
+const DECODE_BATCH = 1024;
+const DECODE_AHEAD = 3;
+
 export interface ImportOptions {
+  /** Decode the records' heads in a worker thread (default: for archives of 32 MiB and more). */
+  parallelDecode?: boolean;
   /** Records per write transaction. */
   batchRecords?: number;
   onProgress?: (bytesDone: number, bytesTotal: number, records: number) => void;
@@ -169,35 +178,56 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
       opts.afterCommit?.(p.record - 1);
     };
 
-    try {
-      for await (const batch of reader.batches()) {
-        for (const e of batch) {
-          stats.archiveRecords++;
-          const where = `${path}: record ${e.record} at byte offset ${e.offset}`;
-          let outcome;
-          try {
-            outcome = writer.put(p.base + e.record, e.bytes, e.claimedId, where);
-          } catch (err) {
-            if (!(err instanceof RecordConflict)) throw err;
-            commit();
-            throw new PartialImportError(err.message);
-          }
-          content.update(e.bytes);
-          lastOffset = e.offset + e.bytes.length;
-          lastRecord = e.record + 1;
-          if (outcome === 'stored') stats.stored++;
-          else stats.duplicates++;
-          if (writer.staged >= batchRecords) commit();
+    const put = (batch: readonly ArchiveBlockEntry[], heads: RecordHead[] | null) => {
+      for (let i = 0; i < batch.length; i++) {
+        const e = batch[i];
+        stats.archiveRecords++;
+        const where = `${path}: record ${e.record} at byte offset ${e.offset}`;
+        let outcome;
+        try {
+          outcome = writer.put(p.base + e.record, e.bytes, e.claimedId, where, heads?.[i]);
+        } catch (err) {
+          if (!(err instanceof RecordConflict)) throw err;
+          commit();
+          throw new PartialImportError(err.message);
         }
-        opts.onProgress?.(lastOffset, reader.fileSize, stats.archiveRecords);
+        content.update(e.bytes);
+        lastOffset = e.offset + e.bytes.length;
+        lastRecord = e.record + 1;
+        if (outcome === 'stored') stats.stored++;
+        else stats.duplicates++;
+        if (writer.staged >= batchRecords) commit();
       }
+      opts.onProgress?.(lastOffset, reader.fileSize, stats.archiveRecords);
+    };
+    // Large archives: the records' heads are decoded in a worker thread, a few batches ahead
+    // of the writes in this one (a worker that fails leaves its batch to be decoded here).
+    const parallel = opts.parallelDecode ?? reader.fileSize - reader.position >= PARALLEL_DECODE_BYTES;
+    const decoder = parallel ? new HeadDecoder() : null;
+    const ahead: { batch: ArchiveBlockEntry[]; heads: Promise<RecordHead[] | null> | null }[] = [];
+    const drain = async (keep: number) => {
+      while (ahead.length > keep) {
+        const next = ahead.shift()!;
+        put(next.batch, next.heads === null ? null : await next.heads);
+      }
+    };
+    try {
+      for await (const batch of reader.batches(decoder === null ? undefined : DECODE_BATCH)) {
+        ahead.push({ batch, heads: decoder === null ? null : decoder.decode(batch.map((e) => e.bytes)).catch(() => null) });
+        await drain(decoder === null ? 0 : DECODE_AHEAD);
+      }
+      await drain(0);
     } catch (e) {
       if (e instanceof ArchiveFramingError) {
+        // every record framed before the error is imported
+        await drain(0);
         commit();
         await store.sync();
         throw new PartialImportError(`${e.message}; the ${p.record - 1} records before it are imported`);
       }
       throw e;
+    } finally {
+      await decoder?.close();
     }
     commit(true);
     await store.sync();

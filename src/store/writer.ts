@@ -9,6 +9,7 @@ import * as S from '../model/schema.js';
 import type { RootSnapshot } from '../model/types.js';
 import { decodeStoredRecord } from '../model/record.js';
 import { concatKey, orderKey, u64Key } from './keys.js';
+import { recordHead, type RecordHead } from './record-heads.js';
 import type { BlockStore } from './store.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -45,9 +46,10 @@ export class RecordWriter {
 
   /**
    * Stages one record under global record number `global`. `where` names it in errors
-   * ("record 7 at byte offset 1234", "height 137390147").
+   * ("record 7 at byte offset 1234", "height 137390147"). `head`: the record's decoded head if
+   * the caller has it (decoded in a worker, or already for its own checks).
    */
-  put(global: number, bytes: Uint8Array, claimedId: Uint8Array | null, where: string): PutOutcome {
+  put(global: number, bytes: Uint8Array, claimedId: Uint8Array | null, where: string, head?: RecordHead): PutOutcome {
     const store = this.store;
     const recKey = u64Key(global);
     if (claimedId === null) {
@@ -72,7 +74,7 @@ export class RecordWriter {
       throw new RecordConflict(`${where}: another, different record with block id ${hex} is already stored`);
     }
     this.pending.set(hex, bytes);
-    const d = decodeStoredRecord(bytes);
+    const d = head ?? recordHead(bytes);
     if (d.decodeError !== null) this.decodeErrors++;
     const h = d.header;
     const oKey = orderKey(h?.height ?? null, h?.view ?? null, idKey, global);

@@ -9,6 +9,8 @@ import { exportArchive } from '../src/store/export.js';
 import { InputError } from '../src/util/errors.js';
 import { loadVectors, vectorPath } from './helpers/vectors.js';
 import { tempDir } from './helpers/tmp.js';
+import { readU64, writeU64 } from '../src/store/keys.js';
+import { Rng, U64_EDGES } from './helpers/random.js';
 import { storeDigest } from './helpers/store.js';
 import { scanValue } from '../src/model/msgpack.js';
 import { writeSporkArchive } from '../src/synth/index.js';
@@ -244,5 +246,22 @@ test('issue 13.4: import and replay sync the store at their checkpoints (the end
     await store.close();
   } finally {
     t.cleanup();
+  }
+});
+
+test('SPEC 7.1 store keys: u64 big-endian round trip at the edges and at random (numbers below 2^53, bigints above)', () => {
+  const rng = new Rng(7);
+  const values: (number | bigint)[] = [...U64_EDGES];
+  for (let i = 0; i < 2000; i++) values.push(rng.chance(0.5) ? rng.int(2 ** 53) : (BigInt(rng.next()) << 32n) | BigInt(rng.next()));
+  for (const v of values) {
+    const b = Buffer.alloc(11, 0xee);
+    writeU64(b, 2, v);
+    const want = Buffer.alloc(8);
+    want.writeBigUInt64BE(BigInt(v));
+    assert.deepEqual(b.subarray(2, 10), want, `write ${v}`);
+    assert.equal(b[0], 0xee);
+    assert.equal(b[10], 0xee);
+    const big = BigInt(v);
+    assert.equal(readU64(b, 2), big < 2n ** 53n ? Number(big) : big, `read ${v}`);
   }
 });

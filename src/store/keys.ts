@@ -4,17 +4,28 @@ import type { U64 } from '../model/types.js';
 
 /** Heights and views above 2^64-1 cannot occur; u64 as 8 big-endian bytes. */
 export function writeU64(out: Uint8Array, at: number, x: U64): void {
-  const v = BigInt(x);
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  dv.setBigUint64(at, v);
+  if (typeof x === 'number') {
+    // a U64 held as a number is a safe integer (below 2^53): two 32-bit halves, no BigInt
+    const hi = Math.floor(x / 0x100000000);
+    const lo = x >>> 0;
+    out[at] = hi >>> 24;
+    out[at + 1] = (hi >>> 16) & 0xff;
+    out[at + 2] = (hi >>> 8) & 0xff;
+    out[at + 3] = hi & 0xff;
+    out[at + 4] = lo >>> 24;
+    out[at + 5] = (lo >>> 16) & 0xff;
+    out[at + 6] = (lo >>> 8) & 0xff;
+    out[at + 7] = lo & 0xff;
+    return;
+  }
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setBigUint64(at, x);
 }
 
 export function readU64(b: Uint8Array, at: number): U64 {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const hi = dv.getUint32(at);
-  const lo = dv.getUint32(at + 4);
+  const hi = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+  const lo = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
   if (hi < 0x200000) return hi * 0x100000000 + lo;
-  return dv.getBigUint64(at);
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 export function u64Key(x: U64): Buffer {

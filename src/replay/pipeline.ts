@@ -187,7 +187,8 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
     loadIncluders: (hex) => includersOf(store, hex),
   });
   evaluator.trackEvaluated = incremental;
-  const stage = new IntegrityStage(store, opts.threads, incremental ? (key) => readResult(store, key) : null);
+  // the layout was checked above (results of another one were dropped)
+  const stage = new IntegrityStage(store, opts.threads, incremental ? (key) => resultUnder(store, key) : null);
   try {
     for await (const items of stage.run()) {
       for (const item of items) {
@@ -278,7 +279,11 @@ export function resultsComplete(store: BlockStore): boolean {
 
 /** The stored result under this order key, if any. */
 export function readResult(store: BlockStore, key: Uint8Array): BlockResult | undefined {
-  if (!resultsReadable(store)) return undefined;
+  return resultsReadable(store) ? resultUnder(store, key) : undefined;
+}
+
+/** The stored result under this key, the layout known to be this version's. */
+function resultUnder(store: BlockStore, key: Uint8Array): BlockResult | undefined {
   const bytes = store.results.getBinary(Buffer.from(key.buffer, key.byteOffset, key.length));
   return bytes === undefined ? undefined : decodeResult(bytes);
 }

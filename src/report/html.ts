@@ -14,7 +14,7 @@
 // `.fork-block[data-id]`, `.extension-marker`, `.beacon-marker`, `.conflict-marker`,
 // `#details[data-key]`, `#invalid-list`, `#version-map`; `body[data-ready="1"]` once the
 // script ran, `body[data-error]` if it failed. URL hash `#block=<id>` opens a block's details.
-import type { Verdict } from '../replay/evaluate.js';
+import { VERDICTS, type Verdict } from '../replay/evaluate.js';
 import type { ReportSummary } from '../replay/report.js';
 import type { BlockDetails as PageBlockDetails, PageData } from './page-data.js';
 import { pageProgram } from './page-program.js';
@@ -343,19 +343,11 @@ function renderTimeline(m: TimelineModel): { svg: string; height: number } {
   return { svg, height: totalH };
 }
 
+/** Chips in the order of SPEC 6's table, `ok` first. */
+const CHIP_ORDER: readonly Verdict[] = ['ok', ...VERDICTS.filter((v) => v !== 'ok')];
+
 function verdictChips(s: ReportSummary): string {
-  const order: Verdict[] = [
-    'ok',
-    'decode-error',
-    'id-mismatch',
-    'payload-mismatch',
-    'unknown-parent',
-    'bad-linkage',
-    'descends-from-invalid',
-    'bad-seal',
-    'unsupported-version',
-    'state-mismatch',
-  ];
+  const order = CHIP_ORDER;
   return order
     .filter((v) => (s.verdicts[v] ?? 0) > 0)
     .map(

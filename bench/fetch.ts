@@ -24,6 +24,7 @@ import { writeSporkArchive } from '../src/synth/index.js';
 import { encodeBlock, startAccessNode } from '../test/helpers/access-node.js';
 import { open, type RootDatabase } from 'lmdb';
 import { loadRoot } from '../src/replay/pipeline.js';
+import { rssAnonKiB, rssLevels } from './rss.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const CACHE = join(ROOT, 'bench', 'cache');
@@ -141,8 +142,7 @@ async function serve(storeDir: string): Promise<void> {
 
 function procStatus(pid: number): { rssAnonKiB: number; cpuSeconds: number } | null {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const anon = Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    const anon = rssAnonKiB(pid);
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(f[11]) + Number(f[12]); // utime + stime
@@ -190,12 +190,12 @@ export async function benchFetch(o: Options): Promise<FetchBenchResult> {
     );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    const samples: { t: number; anon: number }[] = [];
+    const samples: number[] = [];
     let cpu = 0;
     const timer = setInterval(() => {
       const s = procStatus(child.pid!);
       if (s === null) return;
-      samples.push({ t: Number(process.hrtime.bigint() - started) / 1e9, anon: s.rssAnonKiB });
+      samples.push(s.rssAnonKiB);
       cpu = s.cpuSeconds;
     }, 200);
     const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -204,10 +204,8 @@ export async function benchFetch(o: Options): Promise<FetchBenchResult> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const serverCpu = (procStatus(server.pid!)?.cpuSeconds ?? 0) - serverCpuBefore;
     const stats = JSON.parse(out);
-    const at = (f: number) => {
-      const s = samples.find((x) => x.t >= f * seconds) ?? samples[samples.length - 1];
-      return Math.round((s?.anon ?? 0) / 1024);
-    };
+    const levels = rssLevels(samples);
+    const mib = (kib: number) => Math.round(kib / 1024);
     return {
       blocks: stats.written,
       transport,
@@ -216,7 +214,7 @@ export async function benchFetch(o: Options): Promise<FetchBenchResult> {
       blocksPerSecond: Math.round(stats.written / seconds),
       clientCpuMicrosPerBlock: Math.round((cpu * 1e6) / Math.max(1, stats.written)),
       serverCpuMicrosPerBlock: Math.round((serverCpu * 1e6) / Math.max(1, stats.written)),
-      rssAnonMiB: { at10: at(0.1), at50: at(0.5), at90: at(0.9), max: Math.round(Math.max(0, ...samples.map((s) => s.anon)) / 1024) },
+      rssAnonMiB: { at10: mib(levels.at10), at50: mib(levels.at50), at90: mib(levels.at90), max: mib(levels.max) },
       retries: stats.retries,
     };
   } finally {

@@ -1,31 +1,32 @@
-// Anonymous RSS (the process's own memory, not the LMDB map's file pages) sampled from a
-// worker thread, so that samples keep coming while the main thread runs synchronous work.
+// Anonymous RSS (a process's own memory, not the LMDB map's file pages) from /proc, and its
+// levels over a run: the one reader behind every memory figure of the bench.
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
-const SAMPLER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { readFileSync } = require('node:fs');
-const flag = new Int32Array(workerData.flag);
-const sample = () => Number(/RssAnon:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
-const samples = [];
-while (Atomics.load(flag, 0) === 0) {
-  samples.push(sample());
-  Atomics.wait(flag, 0, 0, workerData.everyMs);
+/** RssAnon of a process in KiB (NaN when /proc does not say). */
+export function rssAnonKiB(pid: number | 'self' = 'self'): number {
+  return Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 }
-parentPort.postMessage(samples);
-`;
 
-export interface RssAnonSamples {
-  /** KiB at 10%, 50% and 90% of the run, and the maximum. */
+/** KiB at 10%, 50% and 90% of a run, and the maximum. */
+export interface RssAnonLevels {
   at10: number;
   at50: number;
   at90: number;
   max: number;
 }
 
-export function startRssAnonSampler(everyMs = 100): { stop(): Promise<RssAnonSamples> } {
+/** Levels of samples taken at even intervals over a run. */
+export function rssLevels(samples: readonly number[]): RssAnonLevels {
+  const s = samples.filter((x) => Number.isFinite(x));
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+  return { at10: at(0.1), at50: at(0.5), at90: at(0.9), max: s.length === 0 ? NaN : Math.max(...s) };
+}
+
+/** Samples this process from a worker thread, so that samples keep coming while the main thread runs synchronous work. */
+export function startRssAnonSampler(everyMs = 100): { stop(): Promise<RssAnonLevels> } {
   const flag = new SharedArrayBuffer(4);
-  const worker = new Worker(SAMPLER, { eval: true, workerData: { flag, everyMs } });
+  const worker = new Worker(new URL('./rss-worker.js', import.meta.url), { workerData: { flag, everyMs } });
   const done = new Promise<number[]>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
@@ -35,10 +36,9 @@ export function startRssAnonSampler(everyMs = 100): { stop(): Promise<RssAnonSam
       const f = new Int32Array(flag);
       Atomics.store(f, 0, 1);
       Atomics.notify(f, 0);
-      const s = (await done).filter((x) => Number.isFinite(x));
+      const samples = await done;
       await worker.terminate();
-      const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-      return { at10: at(0.1), at50: at(0.5), at90: at(0.9), max: Math.max(...s) };
+      return rssLevels(samples);
     },
   };
 }

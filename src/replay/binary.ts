@@ -108,9 +108,9 @@ export class FieldReader {
     this.pos += 32;
     return x;
   }
-  /** A view of the next 32 bytes. */
+  /** A view of the next 32 bytes (a plain Uint8Array). */
   idView(): Uint8Array {
-    const x = this.buf.subarray(this.pos, this.pos + 32);
+    const x = new Uint8Array(this.buf.buffer, this.buf.byteOffset + this.pos, 32);
     this.pos += 32;
     return x;
   }

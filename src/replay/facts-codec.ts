@@ -6,7 +6,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { fromHex } from '../model/bytes.js';
 import type { Id, U64 } from '../model/types.js';
-import { FieldWriter } from './binary.js';
+import { FieldReader, FieldWriter } from './binary.js';
 import type { BlockFacts, LinkHeader, ResultFact } from './facts.js';
 
 const HAS_ID = 1;
@@ -90,36 +90,18 @@ export function encodeFacts(batch: BlockFacts[]): ArrayBuffer {
 
 /** Decodes a batch (main thread); ids are views into `buf`. */
 export function decodeFacts(buf: ArrayBuffer): BlockFacts[] {
-  const bytes = new Uint8Array(buf);
-  const dv = new DataView(buf);
-  const sideAt = dv.getUint32(0);
-  const extras: unknown[] = sideAt === 0 ? [] : deserialize(bytes.subarray(sideAt));
-  let p = 4;
-  const id = (): Id => {
-    const v = bytes.subarray(p, p + 32);
-    p += 32;
-    return v;
-  };
-  const f64 = () => {
-    const x = dv.getFloat64(p);
-    p += 8;
-    return x;
-  };
-  const u32 = () => {
-    const x = dv.getUint32(p);
-    p += 4;
-    return x;
-  };
-  const u16 = () => {
-    const x = dv.getUint16(p);
-    p += 2;
-    return x;
-  };
+  const rd = new FieldReader(Buffer.from(buf));
+  const sideAt = rd.u32();
+  const extras: unknown[] = sideAt === 0 ? [] : deserialize(rd.buf.subarray(sideAt));
+  const id = (): Id => rd.idView();
+  const f64 = () => rd.f64();
+  const u32 = () => rd.u32();
+  const u16 = () => rd.u16();
   const n = u32();
   const out: BlockFacts[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const record = f64();
-    const flags = bytes[p++];
+    const flags = rd.u8();
     const blockId = flags & HAS_ID ? id() : null;
     let header: LinkHeader | null = null;
     if (flags & HAS_HEADER) {
@@ -130,10 +112,8 @@ export function decodeFacts(buf: ArrayBuffer): BlockFacts[] {
         const view = f64();
         const parentView = f64();
         const timestamp = f64();
-        const len = u16();
-        const chainId = Buffer.from(buf, p, len).toString('utf8');
-        p += len;
-        const tc = bytes[p++] === 1 ? { view: f64(), newestQCView: f64() } : null;
+        const chainId = rd.text()!;
+        const tc = rd.u8() === 1 ? { view: f64(), newestQCView: f64() } : null;
         header = { chainId, parentId, height, view, parentView, timestamp, tc };
       }
     }

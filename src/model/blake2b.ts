@@ -3,7 +3,7 @@
 // one compression, where a general-purpose BLAKE2b call re-derives the keyed state each time.
 // The compression runs in a tiny generated WebAssembly module (native 64-bit arithmetic), or in
 // portable JS where WebAssembly is unavailable; the module checks itself against the JS at load.
-import { instantiate, name, section, sleb64, uleb } from './wasm.js';
+import { instantiate, name, section, sleb64, uleb, wasmModule } from './wasm.js';
 
 // BLAKE2b IV as (low, high) 32-bit pairs.
 const IV = new Uint32Array([
@@ -166,47 +166,32 @@ function wasmModuleBytes(): Uint8Array {
   code.push(0x42, ...sleb64(-1n));
   xor();
   set(V(14));
+  // RFC 7693 3.1: G is two half-steps, one per message word, with rotations 32/24 then 16/63
+  const half = (a: number, b: number, c: number, d: number, m: number, r1: number, r2: number) => {
+    get(V(a));
+    get(V(b));
+    add();
+    get(Mx(m));
+    add();
+    set(V(a));
+    get(V(d));
+    get(V(a));
+    xor();
+    rotr(r1);
+    set(V(d));
+    get(V(c));
+    get(V(d));
+    add();
+    set(V(c));
+    get(V(b));
+    get(V(c));
+    xor();
+    rotr(r2);
+    set(V(b));
+  };
   const G = (a: number, b: number, c: number, d: number, x: number, y: number) => {
-    get(V(a));
-    get(V(b));
-    add();
-    get(Mx(x));
-    add();
-    set(V(a));
-    get(V(d));
-    get(V(a));
-    xor();
-    rotr(32);
-    set(V(d));
-    get(V(c));
-    get(V(d));
-    add();
-    set(V(c));
-    get(V(b));
-    get(V(c));
-    xor();
-    rotr(24);
-    set(V(b));
-    get(V(a));
-    get(V(b));
-    add();
-    get(Mx(y));
-    add();
-    set(V(a));
-    get(V(d));
-    get(V(a));
-    xor();
-    rotr(16);
-    set(V(d));
-    get(V(c));
-    get(V(d));
-    add();
-    set(V(c));
-    get(V(b));
-    get(V(c));
-    xor();
-    rotr(63);
-    set(V(b));
+    half(a, b, c, d, x, 32, 24);
+    half(a, b, c, d, y, 16, 63);
   };
   for (let r = 0; r < 12; r++) {
     const s = SIGMA.slice(r * 16, r * 16 + 16);
@@ -231,21 +216,13 @@ function wasmModuleBytes(): Uint8Array {
   }
   code.push(0x0b);
   const body = [0x01, 32, 0x7e, ...code]; // 32 locals of i64
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, [1, 0x60, 2, 0x7f, 0x7f, 0]),
-    ...section(3, [1, 0]),
-    ...section(5, [1, 0x00, 1]),
-    ...section(7, [2, ...name('h'), 0x00, 0, ...name('mem'), 0x02, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
-  ]);
+  return wasmModule(
+    section(1, [1, 0x60, 2, 0x7f, 0x7f, 0]),
+    section(3, [1, 0]),
+    section(5, [1, 0x00, 1]),
+    section(7, [2, ...name('h'), 0x00, 0, ...name('mem'), 0x02, 0]),
+    section(10, [1, ...uleb(body.length), ...body]),
+  );
 }
 
 interface WasmBlake {

@@ -5,7 +5,7 @@
 // digest. The module checks itself against node:crypto at load; if it cannot be built or
 // disagrees, `sha3Backend` is 'none' and `sha3Wasm` throws (callers keep node:crypto).
 import { hash as nodeHash } from 'node:crypto';
-import { instantiate, name, section, sleb64, uleb } from './wasm.js';
+import { instantiate, name, section, sleb64, uleb, wasmModule } from './wasm.js';
 
 const RATE = 136;
 
@@ -162,23 +162,15 @@ function wasmModuleBytes(): Uint8Array {
   const body = [0x02, 2, 0x7f, 60, 0x7e, ...code]; // 2 i32 locals, 60 i64 locals
   const rcBytes: number[] = [];
   for (const c of RC) for (let i = 0; i < 8; i++) rcBytes.push(Number((c >> BigInt(8 * i)) & 0xffn));
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, [1, 0x60, 1, 0x7f, 0]), // type: (i32) -> ()
-    ...section(3, [1, 0]), // function 0 has type 0
-    ...section(5, [1, 0x00, 1]), // one memory, min 1 page, no max
-    ...section(7, [2, ...name('h'), 0x00, 0, ...name('mem'), 0x02, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
+  return wasmModule(
+    section(1, [1, 0x60, 1, 0x7f, 0]), // type: (i32) -> ()
+    section(3, [1, 0]), // function 0 has type 0
+    section(5, [1, 0x00, 1]), // one memory, min 1 page, no max
+    section(7, [2, ...name('h'), 0x00, 0, ...name('mem'), 0x02, 0]),
+    section(10, [1, ...uleb(body.length), ...body]),
     // data: the round constants at RC_BASE (active segment of memory 0)
-    ...section(11, [1, 0x00, 0x41, ...sleb64(BigInt(RC_BASE)), 0x0b, ...uleb(rcBytes.length), ...rcBytes]),
-  ]);
+    section(11, [1, 0x00, 0x41, ...sleb64(BigInt(RC_BASE)), 0x0b, ...uleb(rcBytes.length), ...rcBytes]),
+  );
 }
 
 interface WasmMemory {

@@ -27,6 +27,11 @@ export function sleb64(x: bigint): number[] {
   }
 }
 
+/** A module: the magic and version, then the sections in order. */
+export function wasmModule(...sections: number[][]): Uint8Array {
+  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...sections.flat()]);
+}
+
 export function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
 }

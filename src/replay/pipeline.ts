@@ -16,7 +16,9 @@ import { Evaluator, type BlockResult, type RootContext } from './evaluate.js';
 import { linkHeader, type BlockFacts } from './facts.js';
 import { ChainSummarizer, stringify, summarize, writeBlockLines, type ReportContext, type ReportSummary } from './report.js';
 import { IntegrityStage } from './integrity.js';
-import { RESULT_FORMAT, decodeResult, encodeResult } from './result-codec.js';
+import { RESULT_FORMAT, decodeResult } from './result-codec.js';
+import { ResultBatch } from './result-batch.js';
+import { ResultWriter } from './result-writer.js';
 
 export interface ReplayOptions {
   threads: number;
@@ -69,7 +71,7 @@ export function resultKey(r: BlockResult): Buffer {
 
 /** Blocks far below the evaluation front are dropped from memory (rebuilt from the store if needed). */
 const PRUNE_WINDOW = 2048;
-const FLUSH_EVERY = 4096;
+const FLUSH_EVERY = 1024;
 
 /**
  * Evaluates the stored blocks and stores their results. Blocks with a stored result from an
@@ -142,30 +144,13 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   const ordered = new OrderedSummary(reportContext(root, rc));
   let done = 0;
   let reused = 0;
-  let batch: BlockResult[] = [];
-  let keys: Buffer[] = [];
-  let ids: (Uint8Array | null)[] = [];
+  const batch = new ResultBatch();
   let sinceFlush = 0;
-  // Results are committed in synchronous write transactions, in evaluation order (so stored
-  // results stay a prefix of it, which resuming relies on). A failed commit throws here, at
-  // once, and the store writes nothing more (BlockStore's write guard).
-  const flush = () => {
-    const work = batch;
-    const workKeys = keys;
-    const workIds = ids;
-    batch = [];
-    keys = [];
-    ids = [];
-    if (work.length === 0) return;
-    store.env.transactionSync(() => {
-      for (let i = 0; i < work.length; i++) {
-        const r = work[i];
-        store.results.putSync(workKeys[i], encodeResult(r));
-        const id = workIds[i];
-        if (id !== null) for (const inc of r.included) store.includes.putSync(concatKey(inc.id, id), EMPTY);
-      }
-    });
-  };
+  // Results are committed in write transactions of a batch each, in evaluation order (so stored
+  // results stay a prefix of it, which resuming relies on), with workers in the writer's thread.
+  // A failed commit throws here at the next batch, and the store writes nothing more.
+  const writer = new ResultWriter(store, opts.threads > 0);
+  const flush = () => (batch.count === 0 ? Promise.resolve() : writer.write(batch.take()));
   const saveState = (st: ProtocolSnapshot) => {
     const key = Buffer.from(st.kvId);
     if (!store.states.doesExist(key)) store.states.putSync(key, { kv: st.kv, epoch: st.epoch, events: st.events });
@@ -175,12 +160,9 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
     onState: saveState,
     isStored: (id) => store.blocks.doesExist(Buffer.from(id)),
     onResult: (r: BlockResult, f: BlockFacts) => {
-      batch.push(r);
       const key = f.orderKey ?? resultKey(r);
-      keys.push(key);
+      batch.add(key, r, r.id === null ? null : (f.id ?? Buffer.from(r.id, 'hex')));
       ordered.add(r, key);
-      ids.push(r.id === null ? null : (f.id ?? Buffer.from(r.id, 'hex')));
-      if (batch.length >= FLUSH_EVERY) flush();
     },
     loadResult: (hex) => loadResultById(store, hex),
     loadState: (hex) => loadState(store, Buffer.from(hex, 'hex')),
@@ -201,19 +183,23 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
       }
       done += items.length;
       sinceFlush += items.length;
+      if (batch.count >= FLUSH_EVERY) await flush();
       if (sinceFlush >= 4 * PRUNE_WINDOW) {
         // pruned blocks are rebuilt from stored results: those are committed first
-        flush();
+        await flush();
+        await writer.drain();
         evaluator.prune(PRUNE_WINDOW);
         sinceFlush = 0;
       }
       opts.onProgress?.(done, total);
     }
+    evaluator.finish();
+    await flush();
+    await writer.drain();
   } finally {
     await stage.close();
+    await writer.close();
   }
-  evaluator.finish();
-  flush();
   store.env.transactionSync(() => {
     store.meta.putSync('replayGeneration', (store.meta.get('replayGeneration') ?? 0) + 1);
     store.meta.putSync('replayedRecords', total);
@@ -258,8 +244,6 @@ function hasAnyResult(store: BlockStore): boolean {
   for (const _k of store.results.getKeys({ start: RESULTS_START, limit: 1 })) return true;
   return false;
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** Whether the stored results are in this version's layout (others are not read; the replay redoes them). */
 export function resultsReadable(store: BlockStore): boolean {

@@ -68,7 +68,12 @@ const writer = new FieldWriter(1 << 12);
 
 /** Encodes a result; the bytes are a view into a shared buffer, valid until the next call. */
 export function encodeResult(r: BlockResult): Buffer {
-  const w = writer.reset();
+  writeResult(writer.reset(), r);
+  return writer.view();
+}
+
+/** Appends a result's record to `w` (a batch of them: result-batch.ts). */
+export function writeResult(w: FieldWriter, r: BlockResult): void {
   const tail = tailOf(r);
   const link = r.link;
   const flags =
@@ -116,7 +121,6 @@ export function encodeResult(r: BlockResult): Buffer {
     w.id(inc.blockId);
   }
   if (tail !== null) w.bytes(serialize(tail));
-  return w.view();
 }
 
 const NONE: readonly never[] = Object.freeze([]);

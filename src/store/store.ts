@@ -173,6 +173,11 @@ export class BlockStore implements StoreDbs {
     throw this.failWith(e);
   }
 
+  /** A write of this store that failed in another thread (the replay's result writer): the same error as if it had failed here. */
+  failedElsewhere(e: unknown): unknown {
+    return this.failWith(e);
+  }
+
   private failWith(e: unknown): unknown {
     if (e instanceof CliError || !isWriteFailure(e)) return e;
     this.writeFailure = new NoSpaceError(this.activity.what, this.keptText(), e, this.dir);

@@ -3,7 +3,11 @@ import type { Id } from './types.js';
 
 export const ZERO: Id = new Uint8Array(32);
 
+/** Buffer's own hex encoder, which takes any Uint8Array (no Buffer view to make per call). */
+const hexSlice = (Buffer.prototype as unknown as { hexSlice?: (this: Uint8Array, start: number, end: number) => string }).hexSlice;
+
 export function toHex(b: Uint8Array): string {
+  if (hexSlice !== undefined) return hexSlice.call(b, 0, b.length);
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 

@@ -33,10 +33,13 @@ export function factsOfBatch(task: IntegrityTask, store: BlockStore): BlockFacts
     const orphan = task.slots[at] === 1;
     const record = readU64(task.slots, at + 1) as number;
     const key = Buffer.from(task.slots.buffer, task.slots.byteOffset + (orphan ? at + 1 : at + 9), orphan ? 8 : 32);
-    const bytes = orphan ? store.orphans.getBinary(key) : store.blocks.getBinary(key);
+    // lmdb-js's read buffer (its length is the value's, the memory under it is larger), valid
+    // until the next read: the transcoder copies what it keeps
+    const bytes = orphan ? store.orphans.getBinaryFast(key) : store.blocks.getBinaryFast(key);
     if (bytes === undefined) throw new Error(`store inconsistent: record ${record} is indexed but not stored`);
     // canonical records are hashed straight from their bytes; anything else takes the model path
-    out[i] = transcodeFacts(record, bytes) ?? blockFacts(record, decodeStoredRecord(bytes));
+    // (on a copy: decoded models keep views of their bytes)
+    out[i] = transcodeFacts(record, bytes) ?? blockFacts(record, decodeStoredRecord(Uint8Array.prototype.slice.call(bytes, 0, bytes.length)));
   }
   return out;
 }

@@ -1,4 +1,4 @@
-// The result writer (replay/result-batch.ts, result-writer.ts): a batch committed in the replay's
+// Storing results (replay/result-batch.ts) through the store's batch writer (store/batch-writer.ts): a batch committed in the replay's
 // thread and one committed in the writer thread store exactly the records and inclusion-index
 // entries of their results, batches land in the order given, and what is given before close is
 // committed.
@@ -10,7 +10,7 @@ import { IntegrityStage } from '../src/replay/integrity.js';
 import { loadRoot, resultKey, rootContext } from '../src/replay/pipeline.js';
 import { ResultBatch } from '../src/replay/result-batch.js';
 import { encodeResult } from '../src/replay/result-codec.js';
-import { ResultWriter } from '../src/replay/result-writer.js';
+import { BatchWriter } from '../src/store/batch-writer.js';
 import { concatKey } from '../src/store/keys.js';
 import { BlockStore } from '../src/store/store.js';
 import { importArchive } from '../src/store/import.js';
@@ -46,7 +46,7 @@ function contents(store: BlockStore): { results: string[]; includes: string[] } 
 }
 
 async function writeAll(store: BlockStore, results: BlockResult[], thread: boolean, per: number): Promise<void> {
-  const writer = new ResultWriter(store, thread);
+  const writer = new BatchWriter(store, thread);
   const batch = new ResultBatch();
   try {
     for (const r of results) {
@@ -89,7 +89,7 @@ test('replay results: the writer thread commits batches in the order given (a la
   const t = tempDir('spork-result-writer-');
   const { store, results } = await incidentStore(join(t.dir, 'a'));
   try {
-    const writer = new ResultWriter(store, true);
+    const writer = new BatchWriter(store, true);
     const batch = new ResultBatch();
     const key = resultKey(results[10]);
     try {

@@ -18,7 +18,7 @@ import { ChainSummarizer, stringify, summarize, writeBlockLines, type ReportCont
 import { IntegrityStage } from './integrity.js';
 import { RESULT_FORMAT, decodeResult } from './result-codec.js';
 import { ResultBatch } from './result-batch.js';
-import { ResultWriter } from './result-writer.js';
+import { BatchWriter } from '../store/batch-writer.js';
 
 export interface ReplayOptions {
   threads: number;
@@ -149,7 +149,7 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   // Results are committed in write transactions of a batch each, in evaluation order (so stored
   // results stay a prefix of it, which resuming relies on), with workers in the writer's thread.
   // A failed commit throws here at the next batch, and the store writes nothing more.
-  const writer = new ResultWriter(store, opts.threads > 0);
+  const writer = new BatchWriter(store, opts.threads > 0);
   const flush = () => (batch.count === 0 ? Promise.resolve() : writer.write(batch.take()));
   const saveState = (st: ProtocolSnapshot) => {
     const key = Buffer.from(st.kvId);

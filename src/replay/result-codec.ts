@@ -68,12 +68,7 @@ const writer = new FieldWriter(1 << 12);
 
 /** Encodes a result; the bytes are a view into a shared buffer, valid until the next call. */
 export function encodeResult(r: BlockResult): Buffer {
-  writeResult(writer.reset(), r);
-  return writer.view();
-}
-
-/** Appends a result's record to `w` (a batch of them: result-batch.ts). */
-export function writeResult(w: FieldWriter, r: BlockResult): void {
+  const w = writer.reset();
   const tail = tailOf(r);
   const link = r.link;
   const flags =
@@ -121,6 +116,7 @@ export function writeResult(w: FieldWriter, r: BlockResult): void {
     w.id(inc.blockId);
   }
   if (tail !== null) w.bytes(serialize(tail));
+  return w.view();
 }
 
 const NONE: readonly never[] = Object.freeze([]);

@@ -1,7 +1,8 @@
 // The one write path for block records, whatever their source (an archive being imported, an
-// Access node being fetched): records are staged in memory and committed in one LMDB write
-// transaction together with the source's progress, so a crash at any point leaves the store at
-// the last commit and the source resumes from the progress stored with it.
+// Access node being fetched): records are staged in a batch and committed in one LMDB write
+// transaction together with the source's progress (in this thread, or in the store's writer
+// thread for large imports), so a crash at any point leaves the store at the last commit and the
+// source resumes from the progress stored with it.
 import { bytesEqual } from '../model/bytes.js';
 import { encodeToBytes } from '../model/codec.js';
 import { headerId } from '../model/ids.js';
@@ -10,9 +11,11 @@ import type { RootSnapshot } from '../model/types.js';
 import { decodeStoredRecord } from '../model/record.js';
 import { concatKey, orderKey, u64Key } from './keys.js';
 import { recordHead, type RecordHead } from './record-heads.js';
+import { StoreBatch, type MetaEntries } from './batch.js';
+import { BatchWriter } from './batch-writer.js';
 import type { BlockStore } from './store.js';
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = new Uint8Array(0);
 
 /** A record that cannot be stored beside what the store holds (SPEC 9.5): an input error. */
 export class RecordConflict extends Error {
@@ -25,23 +28,30 @@ export class RecordConflict extends Error {
 export type PutOutcome = 'stored' | 'duplicate' | 'root';
 
 export class RecordWriter {
-  private ops: (() => void)[] = [];
+  private readonly batch = new StoreBatch();
+  private stagedRecords = 0;
   private pending = new Map<string, Uint8Array>();
+  /** Records of batches the writer thread has not acknowledged yet: the duplicate check finds them there until then. */
+  private readonly inFlight: Map<string, Uint8Array>[] = [];
+  private readonly out: BatchWriter;
   private readonly rootId: Buffer;
   private readonly rootBlockBytes: Uint8Array;
   /** Records staged or committed by this writer that do not decode into the model. */
   decodeErrors = 0;
 
+  /** `thread`: commit in the store's writer thread (then `ready` between batches, `drain` at the end, `close` always). */
   constructor(
     private readonly store: BlockStore,
     root: RootSnapshot,
+    opts: { thread?: boolean } = {},
   ) {
     this.rootId = Buffer.from(headerId(root.rootBlock.header));
     this.rootBlockBytes = encodeToBytes(root.rootBlock, S.Block);
+    this.out = new BatchWriter(store, opts.thread ?? false);
   }
 
   get staged(): number {
-    return this.ops.length;
+    return this.stagedRecords;
   }
 
   /**
@@ -50,16 +60,14 @@ export class RecordWriter {
    * the caller has it (decoded in a worker, or already for its own checks).
    */
   put(global: number, bytes: Uint8Array, claimedId: Uint8Array | null, where: string, head?: RecordHead): PutOutcome {
-    const store = this.store;
+    const batch = this.batch;
     const recKey = u64Key(global);
     if (claimedId === null) {
       this.decodeErrors++;
-      const copy = Buffer.from(bytes);
-      this.ops.push(() => {
-        store.orphans.putSync(recKey, copy);
-        store.records.putSync(recKey, EMPTY);
-        store.order.putSync(orderKey(null, null, null, global), recKey);
-      });
+      batch.put('orphans', recKey, bytes);
+      batch.put('records', recKey, EMPTY);
+      batch.put('order', orderKey(null, null, null, global), recKey);
+      this.stagedRecords++;
       return 'stored';
     }
     const idKey = Buffer.from(claimedId);
@@ -68,7 +76,7 @@ export class RecordWriter {
       if (this.isRootBlock(bytes)) return 'root';
       throw new RecordConflict(`${where}: a record claiming the root block's id ${hex} differs from the root block`);
     }
-    const existing = this.pending.get(hex) ?? store.blocks.getBinary(idKey);
+    const existing = this.pending.get(hex) ?? this.inFlightRecord(hex) ?? this.store.blocks.getBinary(idKey);
     if (existing !== undefined) {
       if (bytesEqual(existing, bytes)) return 'duplicate';
       throw new RecordConflict(`${where}: another, different record with block id ${hex} is already stored`);
@@ -78,30 +86,55 @@ export class RecordWriter {
     if (d.decodeError !== null) this.decodeErrors++;
     const h = d.header;
     const oKey = orderKey(h?.height ?? null, h?.view ?? null, idKey, global);
-    const oVal = concatKey(recKey, idKey);
-    const finalized = d.finalized && h !== null;
-    const copy = Buffer.from(bytes);
-    this.ops.push(() => {
-      store.blocks.putSync(idKey, copy);
-      store.records.putSync(recKey, idKey);
-      store.order.putSync(oKey, oVal);
-      if (h !== null) store.children.putSync(concatKey(h.parentId, idKey), EMPTY);
-      else store.headless.putSync(idKey, oKey);
-      if (finalized) store.finalized.putSync(concatKey(u64Key(h!.height), idKey), EMPTY);
-    });
+    batch.put('blocks', idKey, bytes);
+    batch.put('records', recKey, idKey);
+    batch.put('order', oKey, concatKey(recKey, idKey));
+    if (h !== null) batch.put('children', concatKey(h.parentId, idKey), EMPTY);
+    else batch.put('headless', idKey, oKey);
+    if (d.finalized && h !== null) batch.put('finalized', concatKey(u64Key(h.height), idKey), EMPTY);
+    this.stagedRecords++;
     return 'stored';
   }
 
-  /** Commits the staged records and the given meta entries (the source's progress) atomically. */
-  commit(meta: readonly (readonly [string, unknown])[]): void {
-    const work = this.ops;
-    this.ops = [];
+  private inFlightRecord(hex: string): Uint8Array | undefined {
+    for (let i = this.inFlight.length - 1; i >= 0; i--) {
+      const r = this.inFlight[i].get(hex);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  }
+
+  /**
+   * Commits the staged records and the given meta entries (the source's progress) atomically;
+   * `committed` runs once they are. In this thread that is before it returns (a failed commit
+   * throws here); with the writer thread, a failure is thrown by the next `ready` or `drain`.
+   */
+  commit(meta: MetaEntries, committed?: () => void): void {
+    const seen = this.pending;
     this.pending = new Map();
-    const store = this.store;
-    store.env.transactionSync(() => {
-      for (const op of work) op();
-      for (const [k, v] of meta) store.meta.putSync(k, v);
+    this.stagedRecords = 0;
+    const bytes = this.batch.take();
+    if (!this.out.threaded) return this.out.send(bytes, meta, committed);
+    this.inFlight.push(seen);
+    this.out.send(bytes, meta, () => {
+      this.inFlight.shift();
+      committed?.();
     });
+  }
+
+  /** Resolves when few enough commits wait (a writer thread's); throws the first failure. */
+  ready(): Promise<void> {
+    return this.out.ready();
+  }
+
+  /** Resolves when every commit is done and readable here; throws the first failure. */
+  drain(): Promise<void> {
+    return this.out.drain();
+  }
+
+  /** Ends the writer thread, if any, after what was given to it. */
+  close(): Promise<void> {
+    return this.out.close();
   }
 
   /** SPEC 9.5: a record identical to the root block (same header and payload) is skipped. */

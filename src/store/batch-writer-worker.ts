@@ -1,20 +1,20 @@
-// ResultWriter's thread: commits result batches, in the order received, into its own handle on
+// BatchWriter's thread: commits store batches, in the order received, into its own handle on
 // the store, and answers each with its outcome.
 import { parentPort, workerData } from 'node:worker_threads';
-import { BlockStore } from '../store/store.js';
 import { NoSpaceError } from '../util/errors.js';
-import { commitResultBatch } from './result-batch.js';
-import type { CommitOutcome, WriterMessage } from './result-writer.js';
+import { commitStoreBatch, type MetaEntries } from './batch.js';
+import type { CommitOutcome, WriterMessage } from './batch-writer.js';
+import { BlockStore } from './store.js';
 
 const store = BlockStore.open((workerData as { dir: string }).dir);
 const port = parentPort!;
 
-function commit(bytes: Uint8Array): CommitOutcome {
+function commit(m: { bytes: Uint8Array; meta: MetaEntries }): CommitOutcome {
   try {
-    commitResultBatch(store, bytes);
+    commitStoreBatch(store, m.bytes, m.meta);
     return null;
   } catch (e) {
-    // the store's guard made it a NoSpaceError in this thread's words: the replay's thread says
+    // the store's guard made it a NoSpaceError in this thread's words: the producing thread says
     // it in its own (what it was writing, what it kept) from the cause
     if (!(e instanceof NoSpaceError)) throw e;
     type Cause = { message?: string; code?: unknown; commitError?: Cause } | undefined;
@@ -30,5 +30,5 @@ port.on('message', (m: WriterMessage) => {
     void store.close();
     return;
   }
-  port.postMessage(commit(m.bytes));
+  port.postMessage(commit(m));
 });

@@ -9,6 +9,7 @@ import { BlockStore, DB_NAMES } from '../src/store/store.js';
 import { importArchive, type ImportStats } from '../src/store/import.js';
 import { tempDir } from './helpers/tmp.js';
 import { vectorPath } from './helpers/vectors.js';
+import { baseOf } from './fuzz/harness.js';
 
 function contents(store: BlockStore): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -56,6 +57,39 @@ test('issue 12: an import decoding in a worker thread builds the same store (inc
       assert.deepEqual(two.db, one.db, name);
       if (name === 'cut') assert.match(String(one.stats), /records before it are imported/);
       if (name === 'faults') assert.ok((one.stats as ImportStats).decodeErrors > 0, 'the fault vector has records that do not decode');
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('issue 12: with the writer thread, a record repeated a few batches later is a duplicate and a changed one a conflict, as in one thread', async () => {
+  const t = tempDir('spork-import-decode-');
+  try {
+    const b = baseOf(readFileSync(new URL('../../data/incident.spork', import.meta.url).pathname));
+    const rec = (i: number) => b.bytes.subarray(b.values[i][0], b.values[i][1]);
+    // record i again right after record i + 10: 1-2 batches of 7 later, while its batch may still be on the writer thread
+    const parts: Uint8Array[] = [rec(0)];
+    for (let i = 1; i < b.values.length; i++) {
+      parts.push(rec(i));
+      if (i > 10 && i % 5 === 0) parts.push(rec(i - 10));
+    }
+    const dup = join(t.dir, 'dup.spork');
+    writeFileSync(dup, Buffer.concat(parts));
+    const changed = Buffer.from(rec(300));
+    changed[changed.length - 3] ^= 1;
+    const conflict = join(t.dir, 'conflict.spork');
+    writeFileSync(conflict, Buffer.concat([...b.values.slice(0, 310).map((_, i) => rec(i)), changed, ...b.values.slice(310).map((_, i) => rec(310 + i))]));
+    for (const [name, archive] of [
+      ['dup', dup],
+      ['conflict', conflict],
+    ] as const) {
+      const one = await imported(join(t.dir, `${name}-1`), archive, false);
+      const two = await imported(join(t.dir, `${name}-2`), archive, true);
+      assert.deepEqual(two.stats, one.stats, name);
+      assert.deepEqual(two.db, one.db, name);
+      if (name === 'dup') assert.ok((one.stats as ImportStats).duplicates > 400, JSON.stringify(one.stats));
+      else assert.match(String(one.stats), /record 310 at byte offset \d+: another, different record with block id/);
     }
   } finally {
     t.cleanup();

@@ -162,7 +162,11 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
       stats.resumedFrom = progress.record;
       reader.resumeAt(progress.offset, progress.record);
     }
-    const writer = new RecordWriter(store, header.value);
+    // Large archives: the records' heads are decoded in a worker thread, a few batches ahead
+    // of the writes in this one (a worker that fails leaves its batch to be decoded here), and
+    // the batches are committed by the store's writer thread.
+    const parallel = opts.parallelDecode ?? reader.fileSize - reader.position >= PARALLEL_DECODE_BYTES;
+    const writer = new RecordWriter(store, header.value, { thread: parallel });
     const p = progress;
     const content = hash!;
     let lastOffset = p.offset;
@@ -170,12 +174,15 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
 
     const commit = (done = false) => {
       const next: ImportProgress = { ...p, offset: lastOffset, record: lastRecord, digest: content.copy().digest('hex'), done };
-      writer.commit([
-        [key, next],
-        ['recordCount', p.base + lastRecord - 1],
-      ]);
+      const records = next.record - 1;
+      writer.commit(
+        [
+          [key, next],
+          ['recordCount', p.base + lastRecord - 1],
+        ],
+        () => opts.afterCommit?.(records),
+      );
       Object.assign(p, next);
-      opts.afterCommit?.(p.record - 1);
     };
 
     const put = (batch: readonly ArchiveBlockEntry[], heads: RecordHead[] | null) => {
@@ -200,15 +207,13 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
       }
       opts.onProgress?.(lastOffset, reader.fileSize, stats.archiveRecords);
     };
-    // Large archives: the records' heads are decoded in a worker thread, a few batches ahead
-    // of the writes in this one (a worker that fails leaves its batch to be decoded here).
-    const parallel = opts.parallelDecode ?? reader.fileSize - reader.position >= PARALLEL_DECODE_BYTES;
     const decoder = parallel ? new HeadDecoder() : null;
     const ahead: { batch: ArchiveBlockEntry[]; heads: Promise<RecordHead[] | null> | null }[] = [];
     const drain = async (keep: number) => {
       while (ahead.length > keep) {
         const next = ahead.shift()!;
         put(next.batch, next.heads === null ? null : await next.heads);
+        await writer.ready();
       }
     };
     try {
@@ -217,19 +222,24 @@ export async function importArchive(store: BlockStore, path: string, opts: Impor
         await drain(decoder === null ? 0 : DECODE_AHEAD);
       }
       await drain(0);
+      commit(true);
+      await writer.drain();
     } catch (e) {
       if (e instanceof ArchiveFramingError) {
         // every record framed before the error is imported
         await drain(0);
         commit();
+        await writer.drain();
         await store.sync();
         throw new PartialImportError(`${e.message}; the ${p.record - 1} records before it are imported`);
       }
+      // a conflicting record: what was staged before it is committed first (a failed commit is the error then)
+      if (e instanceof PartialImportError) await writer.drain();
       throw e;
     } finally {
       await decoder?.close();
+      await writer.close();
     }
-    commit(true);
     await store.sync();
     stats.decodeErrors = writer.decodeErrors;
     stats.sha256 = p.digest ?? null;

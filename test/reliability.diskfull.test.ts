@@ -80,6 +80,29 @@ test('SPEC 6 / issue 13.1: import onto a full disk: one line, exit 2, the store 
   assert.equal(reportOf(moved), reference);
 });
 
+test('SPEC 6 / issue 13.1: a large import (committed by the store writer thread) onto a full disk: the same one line, exit 2, resumable elsewhere', {
+  skip,
+}, () => {
+  // 10,000 blocks are ~41 MB: above the size from which imports decode and commit in threads of their own
+  const big = join(t.dir, 'big.spork');
+  ok(runCli(['synth', '--out', big, '--blocks', '10000', '--seed', '13']), 'synth');
+  assert.ok(statSync(big).size >= 32 << 20);
+  const whole = join(t.dir, 'big-whole');
+  ok(runCli(['import', big, '--db', whole, '--quiet']), 'import');
+  const disk = fullDisk('import-big', Math.floor(storeBytes(whole) / 2));
+  const db = join(disk, 'st');
+  const r = runCli(['import', big, '--db', db, '--quiet'], { timeout: 60_000 });
+  assert.deepEqual(oneLineFailure(r), []);
+  assert.match(
+    r.stderr,
+    /^spork-replay: no space left on device while writing the records of \S+big\.spork into the store \S+st; kept: the [1-9]\d* records committed before it \(the store is consistent; `import` resumes there when there is space\)\n$/,
+  );
+  const moved = join(t.dir, 'import-big-moved');
+  cpSync(db, moved, { recursive: true });
+  ok(runCli(['import', big, '--db', moved, '--quiet']), 'import again, with space');
+  assert.equal(reportOf(moved), reportOf(whole));
+});
+
 for (const threads of ['0', '2']) {
   test(`SPEC 6 / issue 13.1: replay (--threads ${threads}) onto a full disk: one line, exit 2, no hang; resumes to the same report`, { skip }, () => {
     const disk = fullDisk(`replay-${threads}`, importBytes + Math.floor((replayBytes - importBytes) / 3));

@@ -3,7 +3,7 @@
 // both commands resume from what they committed). The kill times are seeded.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { comparableReport, runAndKill, runCli } from './fuzz/cli-process.js';
 import { Rng } from './helpers/random.js';
@@ -24,8 +24,10 @@ function report(db: string, threads = '2'): string {
 }
 
 before(() => {
-  const s = runCli(['synth', '--out', archive, '--blocks', '6000', '--seed', 'kill', '--faults', 'all:2']);
+  // 8,500 blocks (~35 MB): above the size from which the import decodes and commits in threads of its own
+  const s = runCli(['synth', '--out', archive, '--blocks', '8500', '--seed', 'kill', '--faults', 'all:2']);
   assert.equal(s.code, 0, s.stderr);
+  assert.ok(statSync(archive).size >= 32 << 20, `${statSync(archive).size} bytes`);
   const i = runCli(['import', archive, '--db', imported, '--quiet']);
   assert.equal(i.code, 0, i.stderr);
   importMs = i.ms;

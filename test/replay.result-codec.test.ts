@@ -5,13 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Evaluator, VERDICTS, type BlockResult } from '../src/replay/evaluate.js';
-import { IntegrityStage } from '../src/replay/integrity.js';
-import { loadRoot, rootContext } from '../src/replay/pipeline.js';
+import { VERDICTS, type BlockResult } from '../src/replay/evaluate.js';
 import { decodeResult, encodeResult } from '../src/replay/result-codec.js';
 import { BlockStore } from '../src/store/store.js';
 import { importArchive } from '../src/store/import.js';
 import { Rng, U64_EDGES } from './helpers/random.js';
+import { evaluatedResults } from './helpers/store.js';
 import { tempDir } from './helpers/tmp.js';
 import { vectorPath } from './helpers/vectors.js';
 
@@ -36,15 +35,7 @@ async function evaluatorResults(archive: string): Promise<BlockResult[]> {
   const store = BlockStore.open(join(t.dir, 'db'));
   try {
     await importArchive(store, archive);
-    const out: BlockResult[] = [];
-    const ev = new Evaluator(rootContext(loadRoot(store)), {
-      isStored: (id) => store.blocks.doesExist(Buffer.from(id)),
-      onResult: (r) => out.push(r),
-    });
-    const stage = new IntegrityStage(store, 0, null);
-    for await (const items of stage.run()) for (const item of items) ev.push(item.facts!);
-    ev.finish();
-    return out;
+    return await evaluatedResults(store);
   } finally {
     await store.close();
     t.cleanup();

@@ -5,15 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Evaluator, type BlockResult } from '../src/replay/evaluate.js';
-import { IntegrityStage } from '../src/replay/integrity.js';
-import { loadRoot, resultKey, rootContext } from '../src/replay/pipeline.js';
+import type { BlockResult } from '../src/replay/evaluate.js';
+import { resultKey } from '../src/replay/pipeline.js';
 import { ResultBatch } from '../src/replay/result-batch.js';
 import { encodeResult } from '../src/replay/result-codec.js';
 import { BatchWriter } from '../src/store/batch-writer.js';
 import { concatKey } from '../src/store/keys.js';
 import { BlockStore } from '../src/store/store.js';
 import { importArchive } from '../src/store/import.js';
+import { evaluatedResults } from './helpers/store.js';
 import { tempDir } from './helpers/tmp.js';
 
 const INCIDENT = new URL('../../data/incident.spork', import.meta.url).pathname;
@@ -21,15 +21,7 @@ const INCIDENT = new URL('../../data/incident.spork', import.meta.url).pathname;
 async function incidentStore(dir: string): Promise<{ store: BlockStore; results: BlockResult[] }> {
   const store = BlockStore.open(dir);
   await importArchive(store, INCIDENT);
-  const results: BlockResult[] = [];
-  const ev = new Evaluator(rootContext(loadRoot(store)), {
-    isStored: (id) => store.blocks.doesExist(Buffer.from(id)),
-    onResult: (r) => results.push(r),
-  });
-  const stage = new IntegrityStage(store, 0, null);
-  for await (const items of stage.run()) for (const item of items) ev.push(item.facts!);
-  ev.finish();
-  return { store, results };
+  return { store, results: await evaluatedResults(store) };
 }
 
 function idOf(r: BlockResult): Buffer | null {

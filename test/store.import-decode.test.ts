@@ -38,6 +38,18 @@ async function imported(dir: string, archive: string, parallelDecode: boolean): 
   }
 }
 
+/**
+ * Imports `archive` in one thread and with the heads decoded and the batches committed in
+ * threads of their own: the same stats (or error) and the same store. Returns the stats or error.
+ */
+async function sameInThreads(dir: string, name: string, archive: string): Promise<ImportStats | string> {
+  const one = await imported(join(dir, `${name}-1`), archive, false);
+  const two = await imported(join(dir, `${name}-2`), archive, true);
+  assert.deepEqual(two.stats, one.stats, name);
+  assert.deepEqual(two.db, one.db, name);
+  return one.stats;
+}
+
 test('issue 12: an import decoding in a worker thread builds the same store (incident, fault verdicts, an archive cut short)', async () => {
   const t = tempDir('spork-import-decode-');
   try {
@@ -46,18 +58,9 @@ test('issue 12: an import decoding in a worker thread builds the same store (inc
     const bytes = readFileSync(incident);
     const cut = join(t.dir, 'cut.spork');
     writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
-    for (const [name, archive] of [
-      ['incident', incident],
-      ['faults', faults],
-      ['cut', cut],
-    ] as const) {
-      const one = await imported(join(t.dir, `${name}-1`), archive, false);
-      const two = await imported(join(t.dir, `${name}-2`), archive, true);
-      assert.deepEqual(two.stats, one.stats, name);
-      assert.deepEqual(two.db, one.db, name);
-      if (name === 'cut') assert.match(String(one.stats), /records before it are imported/);
-      if (name === 'faults') assert.ok((one.stats as ImportStats).decodeErrors > 0, 'the fault vector has records that do not decode');
-    }
+    assert.ok(((await sameInThreads(t.dir, 'incident', incident)) as ImportStats).stored > 2000);
+    assert.ok(((await sameInThreads(t.dir, 'faults', faults)) as ImportStats).decodeErrors > 0, 'the fault vector has records that do not decode');
+    assert.match(String(await sameInThreads(t.dir, 'cut', cut)), /records before it are imported/);
   } finally {
     t.cleanup();
   }
@@ -80,17 +83,9 @@ test('issue 12: with the writer thread, a record repeated a few batches later is
     changed[changed.length - 3] ^= 1;
     const conflict = join(t.dir, 'conflict.spork');
     writeFileSync(conflict, Buffer.concat([...b.values.slice(0, 310).map((_, i) => rec(i)), changed, ...b.values.slice(310).map((_, i) => rec(310 + i))]));
-    for (const [name, archive] of [
-      ['dup', dup],
-      ['conflict', conflict],
-    ] as const) {
-      const one = await imported(join(t.dir, `${name}-1`), archive, false);
-      const two = await imported(join(t.dir, `${name}-2`), archive, true);
-      assert.deepEqual(two.stats, one.stats, name);
-      assert.deepEqual(two.db, one.db, name);
-      if (name === 'dup') assert.ok((one.stats as ImportStats).duplicates > 400, JSON.stringify(one.stats));
-      else assert.match(String(one.stats), /record 310 at byte offset \d+: another, different record with block id/);
-    }
+    const dupStats = (await sameInThreads(t.dir, 'dup', dup)) as ImportStats;
+    assert.ok(dupStats.duplicates > 400, JSON.stringify(dupStats));
+    assert.match(String(await sameInThreads(t.dir, 'conflict', conflict)), /record 310 at byte offset \d+: another, different record with block id/);
   } finally {
     t.cleanup();
   }

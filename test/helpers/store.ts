@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { Evaluator, type BlockResult } from '../../src/replay/evaluate.js';
+import { IntegrityStage } from '../../src/replay/integrity.js';
+import { loadRoot, rootContext } from '../../src/replay/pipeline.js';
 import type { BlockStore } from '../../src/store/store.js';
 
 /** A digest of everything import writes (all dbs but the replay's), for store equality. */
@@ -18,4 +21,17 @@ export function storeDigest(store: BlockStore): string {
     h.update(JSON.stringify(value, (_k, x) => (x instanceof Uint8Array || (x && x.type === 'Buffer') ? Buffer.from(x).toString('hex') : x)));
   }
   return h.digest('hex');
+}
+
+/** Every result the evaluator gives for an imported store, in this thread (nothing is stored). */
+export async function evaluatedResults(store: BlockStore): Promise<BlockResult[]> {
+  const out: BlockResult[] = [];
+  const ev = new Evaluator(rootContext(loadRoot(store)), {
+    isStored: (id) => store.blocks.doesExist(Buffer.from(id)),
+    onResult: (r) => out.push(r),
+  });
+  const stage = new IntegrityStage(store, 0, null);
+  for await (const items of stage.run()) for (const item of items) ev.push(item.facts!);
+  ev.finish();
+  return out;
 }

@@ -147,8 +147,9 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   const batch = new ResultBatch();
   let sinceFlush = 0;
   // Results are committed in write transactions of a batch each, in evaluation order (so stored
-  // results stay a prefix of it, which resuming relies on), with workers in the writer's thread.
-  // A failed commit throws here at the next batch, and the store writes nothing more.
+  // results stay a prefix of it, which resuming relies on): by the store's writer thread when
+  // the replay has workers, else here. A failed commit throws here at the next batch (or at the
+  // drain), and the store writes nothing more.
   const writer = new BatchWriter(store, opts.threads > 0);
   const flush = () => (batch.count === 0 ? Promise.resolve() : writer.write(batch.take()));
   const saveState = (st: ProtocolSnapshot) => {

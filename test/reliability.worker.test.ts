@@ -97,7 +97,7 @@ test('SPEC 7.2 / issue 13: a batch that kills its worker twice is a clear one-li
   }
   assert.ok(error instanceof WorkerFailure, `got ${String(error)}`);
   assert.equal(error.exitCode, 2);
-  assert.match(error.message, /^an integrity worker failed twice on a batch of 2048 blocks \(from record \d+\): /);
+  assert.match(error.message, /^an integrity worker failed twice on a batch of 512 blocks \(from record \d+\): /);
   const line = failureLine(error);
   assert.doesNotMatch(line, /internal error|\n/);
   assert.match(line, /; the stored results before it are kept; run the replay again, or with --threads 0/);

@@ -101,3 +101,32 @@ test('replay results: the writer thread commits batches in the order given (a la
     t.cleanup();
   }
 });
+
+test('store writer thread: when the thread ends unasked, what was given to it and what is given later fails with one error instead of waiting for ever', {
+  timeout: 20_000,
+}, async () => {
+  const t = tempDir('spork-result-writer-');
+  const { store, results } = await incidentStore(join(t.dir, 'a'));
+  try {
+    const writer = new BatchWriter(store, true);
+    const batch = new ResultBatch();
+    batch.add(resultKey(results[0]), results[0], null);
+    await writer.write(batch.take());
+    await writer.drain();
+    await (writer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    batch.add(resultKey(results[1]), results[1], null);
+    await assert.rejects(
+      (async () => {
+        await writer.write(batch.take());
+        await writer.drain();
+      })(),
+      /the store writer thread ended before committing every batch/,
+    );
+    await writer.close();
+    // what was committed before stays
+    assert.equal(store.results.getCount({}), 1);
+  } finally {
+    await store.close();
+    t.cleanup();
+  }
+});

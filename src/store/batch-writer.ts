@@ -29,6 +29,7 @@ export class BatchWriter {
   private readonly queued: Promise<void>[] = [];
   private failure: unknown = null;
   private exited: Promise<void> = Promise.resolve();
+  private closing = false;
 
   /** `thread`: commit in a writer thread (else in this one, at once). */
   constructor(
@@ -45,7 +46,10 @@ export class BatchWriter {
     if (w === null) return;
     this.exited = new Promise((resolve) =>
       w.once('exit', () => {
-        for (const p of this.pending.splice(0)) p.reject(new Error('the store writer thread ended before committing every batch'));
+        const ended = new Error('the store writer thread ended before committing every batch');
+        for (const p of this.pending.splice(0)) p.reject(ended);
+        // a thread that ends unasked fails what is given to it later, instead of leaving it waiting
+        if (!this.closing) this.failure ??= ended;
         resolve();
       }),
     );
@@ -125,6 +129,7 @@ export class BatchWriter {
   async close(): Promise<void> {
     if (this.worker === null) return;
     await Promise.allSettled(this.queued.splice(0));
+    this.closing = true;
     this.worker.postMessage({ close: true } satisfies WriterMessage);
     await this.exited;
     this.seeCommitted();

@@ -22,7 +22,12 @@ export function registerReplay(program: Command): void {
     .description('replay a spork from its root: verdict for every block, versions, report')
     .argument('[archive]', 'a .spork archive (imported into --db DIR, or a temporary store)')
     .option('--db <dir>', 'the LMDB store')
-    .option('--threads <n>', 'integrity worker threads (0 = in the main thread)', parseThreads, availableParallelism())
+    .option(
+      '--threads <n>',
+      'integrity worker threads, besides one thread that stores the results (0 = all in the main thread)',
+      parseThreads,
+      availableParallelism(),
+    )
     .option('--report <file>', 'write the JSON Lines report to this file (one line per block, then a summary; docs/output.md)')
     .option('--json', 'print the summary as JSON only')
     .option('--quiet', 'no progress bar')

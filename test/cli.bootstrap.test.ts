@@ -13,6 +13,7 @@ import { importArchive } from '../src/store/import.js';
 import { evaluateStore, loadRoot } from '../src/replay/pipeline.js';
 import { tempDir } from './helpers/tmp.js';
 import { vectorPath } from './helpers/vectors.js';
+import { EXPLAINED_KEYS } from './helpers/bootstrap.js';
 
 const ARCHIVE = vectorPath('scenarios/beacons-index.spork');
 const SAMPLE = new URL('../../data/sample.spork', import.meta.url).pathname;
@@ -74,20 +75,7 @@ test('SPEC 5.4 bootstrap-check --json: the SPEC 5.4 keys first, then the added f
   const r = await run(['bootstrap-check', ARCHIVE, '--binary', '0.38.1', '--json', '--threads', '0']);
   assert.equal(r.code, 1, r.stderr);
   const { ranges, ...a } = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(a), [
-    'binary',
-    'normalized',
-    'fromHeight',
-    'toHeight',
-    'mayExecute',
-    'silentForkRisk',
-    'unknown',
-    'componentMismatch',
-    'verdict',
-    'belowRequired',
-    'finalizedRange',
-    'outsideFinalizedRange',
-  ]);
+  assert.deepEqual(Object.keys(a), EXPLAINED_KEYS);
   assert.deepEqual(
     ranges.map((x: any) => [x.fromHeight, x.toHeight, ...x.reasons, x.requiredVersion ?? x.nextBoundary?.version ?? null]),
     [

@@ -4,13 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BlockFacts } from '../src/replay/facts.js';
 import { decodeFacts, encodeFacts } from '../src/replay/facts-codec.js';
 import { IntegrityStage } from '../src/replay/integrity.js';
-import { BlockStore } from '../src/store/store.js';
-import { importArchive } from '../src/store/import.js';
-import { tempDir } from './helpers/tmp.js';
+import { withImported } from './helpers/store.js';
 import { vectorPath } from './helpers/vectors.js';
 
 /** Bytes as hex, so that views and copies compare by content; the store's order key is not sent. */
@@ -26,19 +23,13 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-async function factsOf(archive: string): Promise<BlockFacts[]> {
-  const t = tempDir('spork-facts-codec-');
-  const store = BlockStore.open(join(t.dir, 'db'));
-  try {
-    await importArchive(store, archive);
+function factsOf(archive: string): Promise<BlockFacts[]> {
+  return withImported(archive, async (store) => {
     const out: BlockFacts[] = [];
     const stage = new IntegrityStage(store, 0, null);
     for await (const items of stage.run()) for (const item of items) out.push(item.facts!);
     return out;
-  } finally {
-    await store.close();
-    t.cleanup();
-  }
+  });
 }
 
 test('facts codec: the facts of every scenario and the incident spork round-trip, in batches', async () => {

@@ -4,14 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { VERDICTS, type BlockResult } from '../src/replay/evaluate.js';
 import { decodeResult, encodeResult } from '../src/replay/result-codec.js';
-import { BlockStore } from '../src/store/store.js';
-import { importArchive } from '../src/store/import.js';
 import { Rng, U64_EDGES } from './helpers/random.js';
-import { evaluatedResults } from './helpers/store.js';
-import { tempDir } from './helpers/tmp.js';
+import { evaluatedResults, withImported } from './helpers/store.js';
 import { vectorPath } from './helpers/vectors.js';
 
 /** Bytes as hex, so that Buffer, Uint8Array and views compare by content. */
@@ -30,16 +26,8 @@ function roundTrip(r: BlockResult): void {
   assert.deepEqual(Object.keys(decodeResult(bytes)), Object.keys(r), 'fields in the order the evaluator makes them');
 }
 
-async function evaluatorResults(archive: string): Promise<BlockResult[]> {
-  const t = tempDir('spork-result-codec-');
-  const store = BlockStore.open(join(t.dir, 'db'));
-  try {
-    await importArchive(store, archive);
-    return await evaluatedResults(store);
-  } finally {
-    await store.close();
-    t.cleanup();
-  }
+function evaluatorResults(archive: string): Promise<BlockResult[]> {
+  return withImported(archive, evaluatedResults);
 }
 
 test('result codec: every result of the scenario vectors and the incident spork round-trips', async () => {

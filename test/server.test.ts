@@ -12,6 +12,7 @@ import { StoreQuery, jsonText } from '../src/query/query.js';
 import { cli } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 import { vectorPath } from './helpers/vectors.js';
+import { SPEC_5_4_KEYS } from './helpers/bootstrap.js';
 
 const t = tempDir();
 const dir = join(t.dir, 'db');
@@ -97,17 +98,7 @@ test('server: /heights/:h lists forks; /versions with and without height; /boots
   assert.deepEqual({ p: v506.body.protocolStateVersion, e: v506.body.executionComponentVersion, r: v506.body.requiredVersion }, { p: 3, e: '0.0', r: null });
   const b = await get('/bootstrap-check?binary=v1.0&supports=0.0,1.0&from=500&to=506');
   assert.equal(b.status, 200);
-  assert.deepEqual(Object.keys(b.body), [
-    'binary',
-    'normalized',
-    'fromHeight',
-    'toHeight',
-    'mayExecute',
-    'silentForkRisk',
-    'unknown',
-    'componentMismatch',
-    'verdict',
-  ]);
+  assert.deepEqual(Object.keys(b.body), SPEC_5_4_KEYS);
   assert.equal(b.body.normalized, '1.0.0');
   assert.deepEqual(b.body.unknown, [{ fromHeight: 500, toHeight: 506 }]);
   const mismatch = await get('/bootstrap-check?binary=1.0.0&supports=1.0');

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { Evaluator, type BlockResult } from '../../src/replay/evaluate.js';
 import { IntegrityStage } from '../../src/replay/integrity.js';
 import { loadRoot, rootContext } from '../../src/replay/pipeline.js';
-import type { BlockStore } from '../../src/store/store.js';
+import { join } from 'node:path';
+import { importArchive } from '../../src/store/import.js';
+import { BlockStore } from '../../src/store/store.js';
+import { tempDir } from './tmp.js';
 
 /** A digest of everything import writes (all dbs but the replay's), for store equality. */
 export function storeDigest(store: BlockStore): string {
@@ -34,4 +37,17 @@ export async function evaluatedResults(store: BlockStore): Promise<BlockResult[]
   for await (const items of stage.run()) for (const item of items) ev.push(item.facts!);
   ev.finish();
   return out;
+}
+
+/** Runs `use` on a temporary store holding `archive` (removed afterwards). */
+export async function withImported<T>(archive: string, use: (store: BlockStore) => Promise<T>): Promise<T> {
+  const t = tempDir('spork-imported-');
+  const store = BlockStore.open(join(t.dir, 'db'));
+  try {
+    await importArchive(store, archive);
+    return await use(store);
+  } finally {
+    await store.close();
+    t.cleanup();
+  }
 }

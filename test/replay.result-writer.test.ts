@@ -43,9 +43,9 @@ async function writeAll(store: BlockStore, results: BlockResult[], thread: boole
   try {
     for (const r of results) {
       batch.add(resultKey(r), r, idOf(r));
-      if (batch.count >= per) await writer.write(batch.take());
+      if (batch.count >= per) await writer.write(batch.take(writer.threaded));
     }
-    if (batch.count > 0) await writer.write(batch.take());
+    if (batch.count > 0) await writer.write(batch.take(writer.threaded));
     await writer.drain();
   } finally {
     await writer.close();
@@ -88,7 +88,7 @@ test('replay results: the writer thread commits batches in the order given (a la
       // more batches than the writer queues, each overwriting the same key
       for (let i = 0; i < 12; i++) {
         batch.add(key, { ...results[10], record: 1000 + i }, null);
-        await writer.write(batch.take());
+        await writer.write(batch.take(writer.threaded));
       }
       await writer.drain();
     } finally {
@@ -111,13 +111,13 @@ test('store writer thread: when the thread ends unasked, what was given to it an
     const writer = new BatchWriter(store, true);
     const batch = new ResultBatch();
     batch.add(resultKey(results[0]), results[0], null);
-    await writer.write(batch.take());
+    await writer.write(batch.take(writer.threaded));
     await writer.drain();
     await (writer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     batch.add(resultKey(results[1]), results[1], null);
     await assert.rejects(
       (async () => {
-        await writer.write(batch.take());
+        await writer.write(batch.take(writer.threaded));
         await writer.drain();
       })(),
       /the store writer thread ended before committing every batch/,

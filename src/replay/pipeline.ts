@@ -151,7 +151,7 @@ export async function evaluateStore(store: BlockStore, root: RootSnapshot, opts:
   // the replay has workers, else here. A failed commit throws here at the next batch (or at the
   // drain), and the store writes nothing more.
   const writer = new BatchWriter(store, opts.threads > 0);
-  const flush = () => (batch.count === 0 ? Promise.resolve() : writer.write(batch.take()));
+  const flush = () => (batch.count === 0 ? Promise.resolve() : writer.write(batch.take(writer.threaded)));
   const saveState = (st: ProtocolSnapshot) => {
     const key = Buffer.from(st.kvId);
     if (!store.states.doesExist(key)) store.states.putSync(key, { kv: st.kv, epoch: st.epoch, events: st.events });

@@ -19,9 +19,9 @@ export class ResultBatch {
     this.count++;
   }
 
-  /** The batch's bytes (StoreBatch.take); the batch is empty again. */
-  take(): Uint8Array {
+  /** The batch's bytes (StoreBatch.take: `own` for the writer thread); the batch is empty again. */
+  take(own: boolean): Uint8Array {
     this.count = 0;
-    return this.batch.take();
+    return this.batch.take(own);
   }
 }

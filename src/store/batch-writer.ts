@@ -84,7 +84,7 @@ export class BatchWriter {
   }
 
   /**
-   * Commits a batch (StoreBatch.take()) with its meta entries after every batch given before it;
+   * Commits a batch (StoreBatch.take(threaded)) with its meta entries after every batch given before it;
    * `committed` runs once it is. In this thread that is at once (a failure throws here); with a
    * writer thread, call `ready` before the next batch and `drain` at the end.
    */

@@ -39,9 +39,12 @@ export class StoreBatch {
     this.count++;
   }
 
-  /** The batch's bytes (a copy that owns its memory: it can be transferred); the batch is empty again. */
-  take(): Uint8Array {
-    const bytes = this.out.toBytes();
+  /**
+   * The batch's bytes; the batch is empty again. `own`: a copy that owns its memory (to transfer
+   * to the writer thread), else a view valid until the next put (committed in this thread at once).
+   */
+  take(own: boolean): Uint8Array {
+    const bytes = own ? this.out.toBytes() : this.out.view();
     this.out.reset();
     this.count = 0;
     return bytes;

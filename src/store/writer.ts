@@ -113,7 +113,7 @@ export class RecordWriter {
     const seen = this.pending;
     this.pending = new Map();
     this.stagedRecords = 0;
-    const bytes = this.batch.take();
+    const bytes = this.batch.take(this.out.threaded);
     if (!this.out.threaded) return this.out.send(bytes, meta, committed);
     this.inFlight.push(seen);
     this.out.send(bytes, meta, () => {
